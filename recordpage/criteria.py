@@ -1,0 +1,150 @@
+"""Eligibility criteria: one row per non-blank line, marker apart from text, nesting from markers.
+
+The page has lost the source's indentation, so depth is inferred from list markers the way a
+reader would: a marker of a style not yet open starts a nested list under the previous item; a
+style already open closes the lists nested inside it; a numbered list restarting at 1 (or `a`)
+right after an item of the same style is nested under that item (`8. ... following:` then
+`1.`, `2.`), and the outer list resumes when its next number appears (`9.`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from recordpage.layout import EXCLUSION_HEADING, INCLUSION_HEADING
+from recordpage.model import Criterion
+
+_MARKER = re.compile(
+    r"^(?:"
+    r"(?P<num>\d{1,3})(?P<num_p>[.)])"
+    r"|\((?P<pnum>\d{1,3})\)"
+    r"|(?P<roman>(?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii))(?P<roman_p>[.)])"
+    r"|(?P<ROMAN>(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII))(?P<ROMAN_p>[.)])"
+    r"|(?P<alpha>[a-z])(?P<alpha_p>[.)])"
+    r"|(?P<ALPHA>[A-Z])(?P<ALPHA_p>[.)])"
+    r"|\((?P<palpha>[a-z])\)"
+    r"|(?P<bullet>[*\-•·o▪◦●■–+])"
+    r")(?: +|$)"
+)
+# Heading lines, matched case-blind, with or without `Key` and a colon (`Key Inclusion Criteria:`).
+# Other sub-headings (`Radiological Exclusion Criteria`) are rows of their own.
+_HEADINGS = {
+    prefix + heading.lower(): kind
+    for heading, kind in ((INCLUSION_HEADING, "inclusion"), (EXCLUSION_HEADING, "exclusion"))
+    for prefix in ("", "key ")
+}
+
+
+@dataclass(slots=True)
+class _Open:
+    style: str
+    value: int | None  # position in an ordered list, None for bullets
+    ordinal: int  # criterion ordinal of the latest item at this level
+
+
+def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
+    """-> (marker, text, style, position). Style names a marker family; position orders it."""
+    m = _MARKER.match(line)
+    if not m:
+        return None, line, None, None
+    marker = line[: m.end()].rstrip()
+    text = line[m.end() :]
+    if not text:  # a lone '-' or '1.' line is text, not an empty item
+        return None, line, None, None
+    kind = m.lastgroup or ""
+    if kind.endswith("_p"):
+        kind = kind[:-2]
+    if kind == "num" or kind == "pnum":
+        value = int(m["num"] or m["pnum"])
+        style = "num" + (m["num_p"] or "()")
+    elif kind in ("roman", "ROMAN"):
+        numeral = m[kind]
+        value = _ROMAN[numeral.lower()]
+        style = kind + m[kind + "_p"]
+        # `i.` after `h.` is the alphabet, not a roman numeral
+    elif kind in ("alpha", "ALPHA"):
+        value = ord(m[kind].lower()) - 96
+        style = kind + m[kind + "_p"]
+    elif kind == "palpha":
+        value = ord(m["palpha"]) - 96
+        style = "palpha"
+    else:
+        value = None
+        style = "bullet" + marker
+    return marker, text, style, value
+
+
+_MARKDOWN_BULLETS = frozenset({"*", "-", "+"})
+_DOUBLE_BULLETS = frozenset({"• ", "· ", "▪ ", "◦ ", "● "})
+_ROMAN = {r: i for i, r in enumerate("i ii iii iv v vi vii viii ix x xi xii".split(), start=1)}
+
+
+def parse_criteria(lines: list[str]) -> list[Criterion]:
+    out: list[Criterion] = []
+    kind = "unspecified"
+    stack: list[_Open] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        heading_kind = _HEADINGS.get(line.rstrip(":").strip().lower())
+        if heading_kind is not None:
+            kind = heading_kind
+            stack = []
+            continue
+        marker, text, style, value = split_marker(line)
+        ordinal = len(out) + 1
+        if style is None:
+            # Unmarked line: a sub-heading or free sentence, kept at the top level.
+            stack = []
+            out.append(Criterion(kind, None, text, 0, None))
+            continue
+        style, value = _disambiguate_roman(style, value, marker or "", stack)
+        if text[:2] in _DOUBLE_BULLETS:
+            # `* • item` is a parent whose children are plain `* item` lines.
+            style += text[0]
+        depth = _place(stack, style, value)
+        parent = stack[depth - 1].ordinal if depth > 0 else None
+        del stack[depth:]
+        stack.append(_Open(style, value, ordinal))
+        if marker in _MARKDOWN_BULLETS:
+            # `* 1. item`: a bullet holding an ordered list whose next items (`2.`) nest under it.
+            _, inner_text, inner_style, inner_value = split_marker(text)
+            if inner_style is not None and inner_value == 1 and inner_text != text:
+                stack.append(_Open(inner_style, inner_value, ordinal))
+        out.append(Criterion(kind, marker, text, depth, parent))
+    return out
+
+
+def _disambiguate_roman(style: str, value: int | None, marker: str, stack: list[_Open]) -> tuple[str, int | None]:
+    """`i.` continues an open a./b./... list as the letter i; otherwise it is a roman numeral."""
+    if style.startswith(("roman", "ROMAN")) and len(marker) == 2:
+        letter_style = ("alpha" if style.startswith("roman") else "ALPHA") + style[-1]
+        for level in stack:
+            if level.style == letter_style:
+                return letter_style, ord(marker[0].lower()) - 96
+    return style, value
+
+
+def _place(stack: list[_Open], style: str, value: int | None) -> int:
+    """Depth for a new item of `style`, given the open lists."""
+    same = [d for d, level in enumerate(stack) if level.style == style]
+    if not same:
+        if value is not None and value > 1 and stack:
+            # `9)` in a new style but mid-count: the writer switched punctuation, not levels.
+            return len(stack) - 1
+        # A style not open yet: nested under the current item (top level if none is open).
+        return len(stack)
+    if value is None:
+        return same[-1]
+    # The next number of an open list continues it; when two open lists could both continue
+    # (`2.` with a nested `1. 2.`, then `3.`), the inner one does, as in the shared records.
+    for depth in reversed(same):
+        previous = stack[depth].value
+        if previous is not None and value == previous + 1:
+            return depth
+    if value == 1 and same[-1] == len(stack) - 1:
+        # `1.` right after `8.` of the same style: a list nested under item 8.
+        return len(stack)
+    return same[-1]

@@ -1,0 +1,117 @@
+"""Single-value readers: dates, ages, enrollment, locations. Each raises `ValueError` with a
+message a person can act on; the caller adds the section and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_AGE = re.compile(r"^(\d+(?:\.\d+)?) (Years?|Months?|Weeks?|Days?|Hours?|Minutes?)$")
+_ENROLLMENT = re.compile(r"^(\d+)(?: participants?)?$")
+# Years per unit, so ages compare on one scale (`6 Months` -> 0.5).
+_YEARS_PER_UNIT = {
+    "Year": 1.0,
+    "Month": 1 / 12,
+    "Week": 7 / 365.25,
+    "Day": 1 / 365.25,
+    "Hour": 1 / (365.25 * 24),
+    "Minute": 1 / (365.25 * 24 * 60),
+}
+# Country names that themselves contain ", " in the registry's spelling.
+COMMA_COUNTRY_TAILS = (
+    "Republic of",
+    "Islamic Republic of",
+    "Democratic Republic of the",
+    "Democratic People's Republic of",
+    "The Democratic Republic of the",
+    "Province of China",
+    "United Republic of",
+    "Plurinational State of",
+    "Bolivarian Republic of",
+    "Federated States of",
+    "The Former Yugoslav Republic of",
+    "U.S.",
+    "British",
+)
+
+
+def check_date(value: str) -> str:
+    """Return the date string unchanged if it is a real calendar date at some precision."""
+    m = _DATE.match(value)
+    if not m:
+        raise ValueError(f"'{value}' is not a date (expected YYYY-MM-DD, YYYY-MM or YYYY)")
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    try:
+        dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a real calendar date ({exc})") from None
+    return value
+
+
+def date_precision(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return {4: "year", 7: "month", 10: "day"}[len(value)]
+
+
+def parse_enrollment(value: str) -> int:
+    m = _ENROLLMENT.match(value)
+    if not m:
+        raise ValueError(f"'{value}' is not a participant count (expected e.g. '31 participants')")
+    return int(m[1])
+
+
+def check_age(value: str) -> str:
+    if not _AGE.match(value):
+        raise ValueError(f"'{value}' is not an age (expected e.g. '18 Years' or '6 Months')")
+    return value
+
+
+def age_in_years(value: str | None) -> float | None:
+    if value is None:
+        return None
+    m = _AGE.match(value)
+    if not m:
+        return None
+    return float(m[1]) * _YEARS_PER_UNIT[m[2].rstrip("s")]
+
+
+def parse_yes_no(value: str) -> bool:
+    if value == "Yes":
+        return True
+    if value == "No":
+        return False
+    raise ValueError(f"'{value}' is neither 'Yes' nor 'No'")
+
+
+def split_location(line: str, countries: list[str]) -> tuple[str | None, str | None, str | None]:
+    """`City, State, Country` -> (city, state, country); an empty part is None.
+
+    Countries may contain commas (`Korea, Republic of`): the record's own Countries list and a
+    list of known comma-bearing names decide where the country starts. Extra middle parts stay
+    in the state (`Seoul, Bundang-gu, Seongnam-si, Korea, Republic of`).
+    """
+    parts = line.split(", ")
+    country_parts = 1
+    for country in countries:
+        if ", " in country and line.endswith(", " + country):
+            country_parts = country.count(", ") + 1
+            break
+    else:
+        if len(parts) >= 3 and parts[-1] in COMMA_COUNTRY_TAILS:
+            country_parts = 2
+    if len(parts) <= country_parts:
+        return None, None, _none_if_blank(", ".join(parts))
+    country = ", ".join(parts[-country_parts:])
+    rest = parts[:-country_parts]
+    city = rest[0]
+    state = ", ".join(rest[1:]) if len(rest) > 1 else None
+    return _none_if_blank(city), _none_if_blank(state), _none_if_blank(country)
+
+
+def _none_if_blank(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
