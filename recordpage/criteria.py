@@ -24,7 +24,7 @@ _MARKER = re.compile(
     r"|(?P<alpha>[a-z])(?P<alpha_p>[.)])"
     r"|(?P<ALPHA>[A-Z])(?P<ALPHA_p>[.)])"
     r"|\((?P<palpha>[a-z])\)"
-    r"|(?P<bullet>[*\-•·o▪◦●■–+])"
+    r"|(?P<bullet>[*\-•·o▪◦●■\u2013+])"
     r")(?: +|$)"
 )
 # Heading lines, matched case-blind, with or without `Key` and a colon (`Key Inclusion Criteria:`).
@@ -53,8 +53,7 @@ def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
     if not text:  # a lone '-' or '1.' line is text, not an empty item
         return None, line, None, None
     kind = m.lastgroup or ""
-    if kind.endswith("_p"):
-        kind = kind[:-2]
+    kind = kind.removesuffix("_p")
     if kind == "num" or kind == "pnum":
         value = int(m["num"] or m["pnum"])
         style = "num" + (m["num_p"] or "()")
@@ -77,7 +76,7 @@ def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
 
 _MARKDOWN_BULLETS = frozenset({"*", "-", "+"})
 _DOUBLE_BULLETS = frozenset({"• ", "· ", "▪ ", "◦ ", "● "})
-_ROMAN = {r: i for i, r in enumerate("i ii iii iv v vi vii viii ix x xi xii".split(), start=1)}
+_ROMAN = {r: i for i, r in enumerate(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"], start=1)}
 
 
 def parse_criteria(lines: list[str]) -> list[Criterion]:

@@ -62,8 +62,7 @@ def parse_page(text: str) -> Record:
 
 def normalize(text: str) -> str:
     """Line ends and a leading BOM are transport details, not content."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -88,7 +87,7 @@ def split_title(title: str) -> tuple[str, str | None]:
     return title, None
 
 
-def _value(reader: Callable[[str], object], value: str, section: str, field: str):  # noqa: ANN202
+def _value(reader: Callable[[str], object], value: str, section: str, field: str):
     try:
         return reader(value)
     except ValueError as exc:
@@ -192,7 +191,7 @@ def _interventions(record: Record, section: Section) -> None:
         description = _text_between(section, block[1][0], block[-1][0]) if len(block) > 1 else None
         record.interventions.append(Intervention(block[0][1], _one_line_value(line, L.INTERVENTION_TYPE), description))
         block = []
-    for lineno, line in block:
+    for _, line in block:
         record.extras.append(Extra(section.heading, None, line))
 
 
@@ -210,7 +209,7 @@ def _study_groups(record: Record, section: Section) -> None:
         while i < len(lines) and not _is_label_line(lines[i][1], L.GROUP_TYPE):
             i += 1
         if i >= len(lines):
-            for lineno, line in lines[start:]:
+            for _, line in lines[start:]:
                 record.extras.append(Extra(section.heading, None, line))
             return
         label = lines[start][1]

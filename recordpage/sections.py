@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from recordpage.layout import KNOWN_LABELS, RESULTS_AVAILABLE, RESULTS_PENDING, SECTION_DESCRIPTIONS
+from recordpage.layout import (
+    KNOWN_LABELS,
+    RESULTS_AVAILABLE,
+    RESULTS_PENDING,
+    SECTION_DESCRIPTIONS,
+)
 from recordpage.model import RecordError
 
 _UNKNOWN_HEADING = re.compile(r"^[A-Z][A-Za-z]*(?: (?:[A-Z][A-Za-z]*|of|and|the|for|in|to|&)){0,5}$")

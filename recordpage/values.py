@@ -9,15 +9,6 @@ import re
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _AGE = re.compile(r"^(\d+(?:\.\d+)?) (Years?|Months?|Weeks?|Days?|Hours?|Minutes?)$")
 _ENROLLMENT = re.compile(r"^(\d+)(?: participants?)?$")
-# Years per unit, so ages compare on one scale (`6 Months` -> 0.5).
-_YEARS_PER_UNIT = {
-    "Year": 1.0,
-    "Month": 1 / 12,
-    "Week": 7 / 365.25,
-    "Day": 1 / 365.25,
-    "Hour": 1 / (365.25 * 24),
-    "Minute": 1 / (365.25 * 24 * 60),
-}
 # Country names that themselves contain ", " in the registry's spelling.
 COMMA_COUNTRY_TAILS = (
     "Republic of",
@@ -66,15 +57,6 @@ def check_age(value: str) -> str:
     if not _AGE.match(value):
         raise ValueError(f"'{value}' is not an age (expected e.g. '18 Years' or '6 Months')")
     return value
-
-
-def age_in_years(value: str | None) -> float | None:
-    if value is None:
-        return None
-    m = _AGE.match(value)
-    if not m:
-        return None
-    return float(m[1]) * _YEARS_PER_UNIT[m[2].rstrip("s")]
 
 
 def parse_yes_no(value: str) -> bool:

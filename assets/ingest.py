@@ -1,0 +1,137 @@
+"""The ingest assets: extract -> parse -> validate -> load -> export.
+
+Each is a thin wrapper: the work lives in `ingest.stages` and `warehouse.*`. Between assets
+only small manifests travel (staging folder, batch numbers, counts); the data itself is in
+parquet batches under the warehouse's `.staging/<run_id>/` folder.
+"""
+
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from assets.metadata import preview
+from ingest import stages
+from pipelines.resources import WarehouseResource
+from schemas import CORE_TABLES
+from warehouse.export import export_all
+from warehouse.load import load
+from warehouse.store import open_for_write, writer_lock
+
+GROUP = "ingest"
+
+
+def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
+    last: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        # Log about every 10% so a long run shows it is moving without flooding the log.
+        step = max(1, total // 10)
+        if done == total or done - last.get(stage, 0) >= step:
+            last[stage] = done
+            context.log.info(f"{stage}: batch {done}/{total}")
+
+    return report
+
+
+@dg.asset(group_name=GROUP, description="Pages in the landing folder that are new or changed, read and hashed.")
+def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
+    staging = warehouse.staging(context.run_id)
+    result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), _progress(context))
+    started = dt.datetime.now(dt.UTC).isoformat()
+    return dg.Output(
+        {**result.to_dict(), "started_at": started},
+        metadata={
+            "files_seen": result.files_seen,
+            "files_read": result.files_read,
+            "files_unchanged": result.files_unchanged,
+            "unreadable": result.unreadable,
+            "seconds": round(result.seconds, 2),
+        },
+    )
+
+
+@dg.asset(group_name=GROUP, description="Pages parsed into core-table batches; unparseable pages get a reason.")
+def parsed_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict) -> dg.Output[dict]:
+    extracted = stages.ExtractResult(**{k: v for k, v in landing_pages.items() if k != "started_at"})
+    result = stages.parse(extracted, warehouse.known(), warehouse.settings(), _progress(context))
+    return dg.Output(
+        {**result.to_dict(), "extract": landing_pages},
+        metadata={
+            "pages": result.pages,
+            "parsed": result.parsed,
+            "unchanged": result.unchanged,
+            "rejected": result.rejected,
+            "extra_sections": result.extra_sections,
+            "seconds": round(result.seconds, 2),
+        },
+    )
+
+
+@dg.asset(group_name=GROUP, description="Parsed batches checked against the pandera models; failing records quarantined.")
+def validated_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, parsed_records: dict) -> dg.Output[dict]:
+    parsed = stages.ParseResult(**{k: v for k, v in parsed_records.items() if k != "extract"})
+    result = stages.validate(parsed, warehouse.settings(), _progress(context))
+    return dg.Output(
+        {**result.to_dict(), "parse": parsed_records},
+        metadata={
+            "to_load": result.to_load,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in result.reasons) or "none"),
+            "seconds": round(result.seconds, 2),
+        },
+    )
+
+
+@dg.asset(group_name=GROUP, description="The DuckDB warehouse: core, lineage and quarantine tables, loaded in one transaction.")
+def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: dict) -> dg.Output[dict]:
+    parse_info = validated_records["parse"]
+    extract_info = parse_info["extract"]
+    staging = Path(validated_records["staging"])
+    with writer_lock(warehouse.warehouse, warehouse.wait_seconds), open_for_write(warehouse.warehouse) as con:
+        result = load(
+            con,
+            staging=staging,
+            batches=validated_records["batches"],
+            scanned=stages.scanned_path(staging),
+            run_id=context.run_id,
+            started_at=dt.datetime.fromisoformat(extract_info["started_at"]),
+            source_dir=str(warehouse.source),
+            files_unchanged_by_stat=extract_info["files_unchanged"],
+            extra_sections=parse_info["extra_sections"],
+            summary_json=stages.summary_json_dict(extract_info, parse_info, validated_records),
+        )
+        metadata: dict[str, object] = {f"rows/{name}": count for name, count in result.rows.items()}
+        metadata.update(
+            trials_loaded=result.trials_loaded,
+            pages_new=result.pages_new,
+            pages_changed=result.pages_changed,
+            pages_unchanged=result.pages_unchanged,
+            pages_rejected=result.pages_rejected,
+            pages_duplicate=result.pages_duplicate,
+            preview=preview(con, "trials"),
+        )
+    shutil.rmtree(staging, ignore_errors=True)
+    return dg.Output(
+        {**result.to_dict(), "extract": extract_info, "parse": {k: v for k, v in parse_info.items() if k != "extract"}},
+        metadata=metadata,
+    )
+
+
+@dg.asset(group_name=GROUP, description="Parquet (zstd) export of every table, switched in atomically.")
+def parquet_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: dict) -> dg.Output[dict]:
+    with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
+        run_id = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
+        rows = export_all(con, warehouse.exports, run_id)
+    context.log.info(f"exported {len(rows)} tables to {warehouse.exports}")
+    return dg.Output(
+        rows,
+        metadata={"path": str(warehouse.exports), **{f"rows/{k}": v for k, v in rows.items()}},
+    )
+
+
+INGEST_ASSETS = [landing_pages, parsed_records, validated_records, warehouse_tables, parquet_exports]
+CORE_TABLE_NAMES = [m.__table__.name for m in CORE_TABLES]

@@ -1,0 +1,361 @@
+"""The batch stages between the landing folder and the warehouse load, as plain functions.
+
+extract:  landing folder -> staged page batches (path, sha256, text) for new/changed files
+parse:    page batches -> staged core-table frames + one outcome row per page
+validate: staged frames -> final outcome per page (load / duplicate / rejected)
+
+Each stage works batch by batch in worker processes and writes parquet under the run's
+staging folder, so memory stays bounded by the batch size, not the corpus, and the Dagster
+assets pass only small manifests between them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import polars as pl
+
+from ingest.landing import LandingFile, Limits, read_landing_item, scan
+from ingest.tables import REC, build_tables, empty_frame
+from ingest.validate import validate_batch
+from recordpage import RecordError, parse_page
+from schemas import CORE_TABLES
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+_NCT_IN_TEXT = re.compile(r"^NCT ID:\s*(NCT\d{8})\s*$", re.M)
+
+PAGE_SCHEMA = {
+    "path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "sha256": pl.Utf8, "text": pl.Utf8,
+    "encoding": pl.Utf8, "raw": pl.Binary, "error": pl.Utf8,
+}  # fmt: skip
+OUTCOME_SCHEMA = {
+    "batch": pl.Int32, REC: pl.Int32, "path": pl.Utf8, "sha256": pl.Utf8, "nct_id": pl.Utf8,
+    "last_updated": pl.Utf8, "outcome": pl.Utf8, "stage": pl.Utf8, "reason": pl.Utf8, "extras": pl.Int32,
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    batch_size: int = 2000
+    workers: int = max(1, os.cpu_count() or 1)
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(slots=True)
+class ExtractResult:
+    staging: str
+    batches: list[int]
+    files_seen: int
+    files_read: int
+    files_unchanged: int  # same size and mtime as the last run: not read at all
+    unreadable: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the warehouse already holds about landing files, to decide what to read."""
+
+    files: dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, sha256)
+
+    def unchanged(self, item: LandingFile) -> bool:
+        known = self.files.get(item.path)
+        return known is not None and known[0] == item.size and known[1] == item.mtime_ns
+
+
+def scanned_path(staging: Path) -> Path:
+    """Every file the scan found (read or not), for the load to mark as seen."""
+    return staging / "scanned.parquet"
+
+
+def pages_path(staging: Path, batch: int) -> Path:
+    return staging / "pages" / f"b{batch:06d}.parquet"
+
+
+def table_path(staging: Path, table: str, batch: int) -> Path:
+    return staging / "tables" / table / f"b{batch:06d}.parquet"
+
+
+def outcome_path(staging: Path, batch: int) -> Path:
+    return staging / "outcomes" / f"b{batch:06d}.parquet"
+
+
+def final_path(staging: Path, batch: int) -> Path:
+    """Outcomes after validation: the load reads these (validate never rewrites its input)."""
+    return staging / "final" / f"b{batch:06d}.parquet"
+
+
+def _pool(settings: Settings, jobs: int) -> ProcessPoolExecutor | None:
+    if settings.workers <= 1 or jobs <= 1:
+        return None
+    # spawn: the parent may be a Dagster process with threads, where fork is unsafe.
+    return ProcessPoolExecutor(max_workers=min(settings.workers, jobs), mp_context=get_context("spawn"))
+
+
+def _run_batches(fn: Callable, args: list[tuple], settings: Settings, stage: str, progress: Progress | None) -> list:
+    """fn(*a) for every a, in worker processes when worthwhile; results in input order."""
+    results: list = []
+    pool = _pool(settings, len(args))
+    try:
+        mapped: Iterable = pool.map(fn, *zip(*args, strict=True)) if pool and args else (fn(*a) for a in args)
+        for done, result in enumerate(mapped, 1):
+            results.append(result)
+            if progress:
+                progress(stage, done, len(args))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return results
+
+
+# --- extract -----------------------------------------------------------------------------
+
+
+def extract(
+    source: Path, known: Known, staging: Path, settings: Settings, progress: Progress | None = None
+) -> ExtractResult:
+    started = time.perf_counter()
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / "pages").mkdir(exist_ok=True)
+    if not source.is_dir():
+        raise FileNotFoundError(f"landing folder {source} does not exist or is not a folder")
+    files = list(scan(source))
+    to_read = [f for f in files if not known.unchanged(f)]
+    pl.DataFrame(
+        {
+            "path": [f.path for f in files],
+            "size": [f.size for f in files],
+            "mtime_ns": [f.mtime_ns for f in files],
+            "is_archive": [f.is_archive for f in files],
+        },
+        schema={"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "is_archive": pl.Boolean},
+    ).write_parquet(scanned_path(staging))
+    unreadable = sum(1 for f in files if f.error)
+    chunks = list(_chunks(to_read, settings.batch_size))
+    args = [(str(source), batch, chunk, settings.limits, str(staging)) for batch, chunk in enumerate(chunks)]
+    _run_batches(_extract_batch, args, settings, "extract", progress)
+    return ExtractResult(
+        staging=str(staging),
+        batches=list(range(len(chunks))),
+        files_seen=len(files),
+        files_read=len(to_read),
+        files_unchanged=len(files) - len(to_read),
+        unreadable=unreadable,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _chunks(items: list[LandingFile], size: int) -> Iterator[list[LandingFile]]:
+    """Batches of about `size` pages; an archive counts as many pages as its bytes suggest."""
+    chunk: list[LandingFile] = []
+    weight = 0
+    for item in items:
+        chunk.append(item)
+        weight += max(1, item.size // 8000) if item.is_archive else 1
+        if weight >= size:
+            yield chunk
+            chunk, weight = [], 0
+    if chunk:
+        yield chunk
+
+
+def _extract_batch(source: str, batch: int, items: list[LandingFile], limits: Limits, staging: str) -> int:
+    root = Path(source)
+    cols: dict[str, list] = {k: [] for k in PAGE_SCHEMA}
+    for item in items:
+        for page in read_landing_item(root, item, limits):
+            for key in PAGE_SCHEMA:
+                cols[key].append(getattr(page, key))
+    frame = pl.DataFrame(cols, schema=PAGE_SCHEMA)
+    _write(frame, pages_path(Path(staging), batch))
+    return frame.height
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # lz4: staging is read back once within minutes; speed beats size.
+    frame.write_parquet(path, compression="lz4", statistics=False)
+
+
+# --- parse -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ParseResult:
+    staging: str
+    batches: list[int]
+    pages: int
+    parsed: int
+    unchanged: int
+    rejected: int
+    extra_sections: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse(extracted: ExtractResult, known: Known, settings: Settings, progress: Progress | None = None) -> ParseResult:
+    started = time.perf_counter()
+    staging = Path(extracted.staging)
+    known_sha = {path: sha for path, (_, _, sha) in known.files.items()}
+    args = [(str(staging), batch, known_sha) for batch in extracted.batches]
+    counts = _run_batches(_parse_batch, args, settings, "parse", progress)
+    totals = [sum(c[k] for c in counts) for k in range(4)] if counts else [0, 0, 0, 0]
+    return ParseResult(
+        staging=str(staging),
+        batches=extracted.batches,
+        pages=sum(totals[:3]),
+        parsed=totals[0],
+        unchanged=totals[1],
+        rejected=totals[2],
+        extra_sections=totals[3],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _parse_batch(staging: str, batch: int, known_sha: dict[str, str]) -> tuple[int, int, int, int]:
+    root = Path(staging)
+    pages = pl.read_parquet(pages_path(root, batch), columns=["path", "sha256", "text", "error"])
+    out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
+    records = []
+    for rec, (path, sha256, text, error) in enumerate(pages.iter_rows()):
+        nct_id = last_updated = reason = stage = None
+        if error is not None:
+            outcome, stage, reason = "rejected", "extract", error
+        elif known_sha.get(path) == sha256:
+            outcome = "unchanged"  # touched, not changed: the hash confirms the content
+        else:
+            try:
+                record = parse_page(text)
+            except RecordError as exc:
+                outcome, stage, reason = "rejected", "parse", str(exc)
+            else:
+                outcome, nct_id, last_updated = "parsed", record.nct_id, record.last_updated
+                records.append((rec, sha256, path, record))
+        if nct_id is None and text:
+            m = _NCT_IN_TEXT.search(text, 0, 2000)
+            nct_id = m[1] if m else None
+        for key, value in (("batch", batch), (REC, rec), ("path", path), ("sha256", sha256), ("nct_id", nct_id),
+                           ("last_updated", last_updated), ("outcome", outcome), ("stage", stage), ("reason", reason),
+                           ("extras", len(records[-1][3].extras) if outcome == "parsed" else 0)):  # fmt: skip
+            out[key].append(value)
+    frames = build_tables(records) if records else {m.__table__.name: empty_frame(m) for m in CORE_TABLES}
+    for name, frame in frames.items():
+        _write(frame.with_columns(_batch=pl.lit(batch, pl.Int32)), table_path(root, name, batch))
+    outcomes = pl.DataFrame(out, schema=OUTCOME_SCHEMA)
+    _write(outcomes, outcome_path(root, batch))
+    counts = outcomes.get_column("outcome").value_counts()
+    get = dict(counts.iter_rows())
+    return get.get("parsed", 0), get.get("unchanged", 0), get.get("rejected", 0), int(outcomes["extras"].sum())
+
+
+# --- validate ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ValidateResult:
+    staging: str
+    batches: list[int]
+    to_load: int
+    duplicates: int
+    rejected: int  # in this stage; parse/extract rejections are counted by ParseResult
+    seconds: float
+    reasons: list[str]  # a sample, for the run summary
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate(parsed: ParseResult, settings: Settings, progress: Progress | None = None) -> ValidateResult:
+    started = time.perf_counter()
+    staging = Path(parsed.staging)
+    losers = _duplicate_losers(staging, parsed.batches)
+    args = [(str(staging), batch, losers.get(batch, {})) for batch in parsed.batches]
+    results = _run_batches(_validate_batch, args, settings, "validate", progress)
+    return ValidateResult(
+        staging=str(staging),
+        batches=parsed.batches,
+        to_load=sum(r[0] for r in results),
+        duplicates=sum(r[1] for r in results),
+        rejected=sum(r[2] for r in results),
+        seconds=time.perf_counter() - started,
+        reasons=[reason for r in results for reason in r[3]][:50],
+    )
+
+
+def _duplicate_losers(staging: Path, batches: list[int]) -> dict[int, dict[int, str]]:
+    """Two pages with one NCT ID in a run: the later `Last Updated` wins, then the later path.
+    -> {batch: {rec: path of the winner}} for the losers, which are kept as versions only."""
+    if not batches:
+        return {}
+    outcomes = pl.scan_parquet([outcome_path(staging, b) for b in batches])
+    parsed = outcomes.filter(pl.col("outcome") == "parsed").select("batch", REC, "nct_id", "last_updated", "path")
+    ranked = parsed.with_columns(
+        winner_path=pl.col("path").sort_by(["last_updated", "path"], nulls_last=False).last().over("nct_id"),
+        n=pl.len().over("nct_id"),
+    ).filter((pl.col("n") > 1) & (pl.col("path") != pl.col("winner_path")))
+    losers: dict[int, dict[int, str]] = {}
+    for batch, rec, winner in ranked.select("batch", REC, "winner_path").collect().iter_rows():
+        losers.setdefault(batch, {})[rec] = winner
+    return losers
+
+
+def _validate_batch(staging: str, batch: int, losers: dict[int, str]) -> tuple[int, int, int, list[str]]:
+    root = Path(staging)
+    frames = {
+        m.__table__.name: pl.read_parquet(table_path(root, m.__table__.name, batch)).drop("_batch") for m in CORE_TABLES
+    }
+    if losers:
+        frames = {k: v.filter(~pl.col(REC).is_in(list(losers))) for k, v in frames.items()}
+    failures = validate_batch(frames)
+    outcomes = pl.read_parquet(outcome_path(root, batch))
+    reasons = {rec: "; ".join(dict.fromkeys(msgs)) for rec, msgs in failures.items()}
+    duplicate_note = {rec: f"duplicate NCT ID: superseded by {path}" for rec, path in losers.items()}
+    update = pl.DataFrame(
+        {
+            REC: list(reasons) + list(duplicate_note),
+            "new_outcome": ["rejected"] * len(reasons) + ["duplicate"] * len(duplicate_note),
+            "new_reason": list(reasons.values()) + list(duplicate_note.values()),
+        },
+        schema={REC: pl.Int32, "new_outcome": pl.Utf8, "new_reason": pl.Utf8},
+    )
+    outcomes = (
+        outcomes.join(update, on=REC, how="left")
+        .with_columns(
+            outcome=pl.when(pl.col("new_outcome").is_not_null() & (pl.col("outcome") == "parsed"))
+            .then(pl.col("new_outcome"))
+            .otherwise(pl.col("outcome")),
+            stage=pl.when(pl.col("new_outcome") == "rejected").then(pl.lit("validate")).otherwise(pl.col("stage")),
+            reason=pl.coalesce("new_reason", "reason"),
+        )
+        .with_columns(outcome=pl.when(pl.col("outcome") == "parsed").then(pl.lit("load")).otherwise(pl.col("outcome")))
+        .drop("new_outcome", "new_reason")
+    )
+    _write(outcomes, final_path(root, batch))
+    get = dict(outcomes.get_column("outcome").value_counts().iter_rows())
+    sample = [
+        f"{p}: {r}" for p, r in outcomes.filter(pl.col("stage") == "validate").select("path", "reason").iter_rows()
+    ]
+    return get.get("load", 0), get.get("duplicate", 0), len(reasons), sample[:10]
+
+
+def summary_json_dict(extract: dict, parse: dict, validate: dict) -> str:
+    """The stage manifests as one JSON document for `ingest_runs.summary_json`."""
+    strip = ("extract", "parse", "batches", "staging")
+    return json.dumps(
+        {name: {k: v for k, v in part.items() if k not in strip} for name, part in
+         (("extract", extract), ("parse", parse), ("validate", validate))},
+        default=str,
+    )  # fmt: skip

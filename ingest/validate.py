@@ -1,0 +1,73 @@
+"""Batch validation: every core-table frame against its pandera model, plus referential
+integrity from the models' `references`. Returns, per failing record, reasons a person can act
+on (table, column, value, rule)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandera.errors
+import polars as pl
+
+from ingest.tables import REC
+from schemas import CORE_TABLES, WarehouseTable
+
+
+def validate_batch(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
+    """-> {rec: [reason, ...]} for every record with a row that breaks a rule."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for model in CORE_TABLES:
+        name = model.__table__.name
+        frame = frames[name]
+        for rec, reason in _schema_failures(model, frame):
+            reasons[rec].append(reason)
+        for rec, reason in _reference_failures(model, frames):
+            reasons[rec].append(reason)
+    return dict(reasons)
+
+
+def _schema_failures(model: type[WarehouseTable], frame: pl.DataFrame) -> list[tuple[int, str]]:
+    if frame.is_empty():
+        return []
+    try:
+        model.validate(frame.drop(REC), lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        return _describe(model.__table__.name, frame, exc.failure_cases)
+    return []
+
+
+def _describe(table: str, frame: pl.DataFrame, cases: pl.DataFrame) -> list[tuple[int, str]]:
+    out = []
+    recs = frame.get_column(REC)
+    everyone = recs.unique().to_list()
+    for case in cases.iter_rows(named=True):
+        index, column, check = case.get("index"), case.get("column"), str(case.get("check"))
+        value = case.get("failure_case")
+        where = f"{table}.{column}" if column and column != table else table
+        if len(check) > 120:
+            check = check[:117] + "..."
+        message = f"{where}: value {_short(value)} breaks rule {check}"
+        # A failure without a row index is about the whole frame (e.g. a missing column).
+        targets = [recs[int(index)]] if index is not None else everyone
+        out.extend((int(rec), message) for rec in targets)
+    return out
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _reference_failures(model: type[WarehouseTable], frames: dict[str, pl.DataFrame]) -> list[tuple[int, str]]:
+    frame = frames[model.__table__.name]
+    out = []
+    for columns, (target, target_columns) in model.__table__.references.items():
+        if frame.is_empty():
+            continue
+        parents = frames[target].select([pl.col(t).alias(c) for c, t in zip(columns, target_columns, strict=True)])
+        orphans = frame.join(parents.unique(), on=list(columns), how="anti")
+        for row in orphans.select(REC, *columns).iter_rows():
+            rec, *values = row
+            pairs = ", ".join(f"{c}={v!r}" for c, v in zip(columns, values, strict=True))
+            out.append((int(rec), f"{model.__table__.name}: row with {pairs} points to no row in {target}"))
+    return out

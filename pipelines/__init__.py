@@ -1,0 +1,1 @@
+"""Dagster definitions, job, schedule, sensor and the command line of trial-warehouse."""

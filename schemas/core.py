@@ -1,0 +1,313 @@
+"""Pandera models of the core tables: the one place their columns, types and rules live.
+
+DuckDB DDL (`warehouse/ddl.py`), batch validation (`ingest/validate.py`) and the Dagster asset
+checks are all derived from these classes. `primary_key` and `references` are read by the
+same code to check keys and referential integrity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas import enums
+
+NCT_PATTERN = r"^NCT\d{8}$"
+Text = pl.Utf8
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """What pandera has no slot for: the table's name, key and the rows it points to."""
+
+    name: str
+    description: str
+    # own column(s) -> (table, its column(s)): each row must point to an existing row there
+    references: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # Declare the key as a DuckDB PRIMARY KEY too. Off for the big child tables, where an index
+    # would slow every load; their keys are checked by the asset checks instead.
+    key_constraint: bool = False
+
+
+class WarehouseTable(pa.DataFrameModel):
+    """Base for every table: strict columns in declared order, dtypes coerced.
+
+    A table's primary key is its `Config.unique` column list (see `primary_key`).
+    """
+
+    __table__: ClassVar[TableSpec]
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+def primary_key(model: type[WarehouseTable]) -> tuple[str, ...]:
+    return tuple(model.to_schema().unique or ())
+
+
+M = TypeVar("M", bound=type[WarehouseTable])
+TRIAL_REF = {("nct_id",): ("trials", ("nct_id",))}
+
+
+def table(
+    name: str,
+    description: str,
+    references: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] | None = None,
+    key_constraint: bool = False,
+) -> Callable[[M], M]:
+    def attach(model: M) -> M:
+        model.__table__ = TableSpec(name, description, references or {}, key_constraint)
+        return model
+
+    return attach
+
+
+@table("trials", "One row per trial: its latest version.", key_constraint=True)
+class Trials(WarehouseTable):
+    class Config:
+        unique = ["nct_id"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    brief_title: Text = pa.Field(nullable=False)
+    acronym: Text = pa.Field(nullable=True)
+    last_updated: pl.Date = pa.Field(nullable=True)
+    has_results: pl.Boolean = pa.Field(nullable=True)
+    overall_status: Text = pa.Field(nullable=True, isin=enums.OVERALL_STATUS)
+    phases: pl.List(pl.Utf8) = pa.Field(nullable=True)
+    enrollment: pl.Int32 = pa.Field(nullable=True, ge=0)
+    study_type: Text = pa.Field(nullable=True, isin=enums.STUDY_TYPE)
+    start_date: pl.Date = pa.Field(nullable=True)
+    start_date_precision: Text = pa.Field(nullable=True, isin=enums.DATE_PRECISION)
+    completion_date: pl.Date = pa.Field(nullable=True)
+    completion_date_precision: Text = pa.Field(nullable=True, isin=enums.DATE_PRECISION)
+    brief_summary: Text = pa.Field(nullable=True)
+    detailed_description: Text = pa.Field(nullable=True)
+    allocation: Text = pa.Field(nullable=True, isin=enums.ALLOCATION)
+    intervention_model: Text = pa.Field(nullable=True, isin=enums.INTERVENTION_MODEL)
+    primary_purpose: Text = pa.Field(nullable=True, isin=enums.PRIMARY_PURPOSE)
+    masking: Text = pa.Field(nullable=True, isin=enums.MASKING)
+    observational_model: Text = pa.Field(nullable=True, isin=enums.OBSERVATIONAL_MODEL)
+    time_perspective: Text = pa.Field(nullable=True, isin=enums.TIME_PERSPECTIVE)
+    minimum_age: Text = pa.Field(nullable=True)
+    maximum_age: Text = pa.Field(nullable=True)
+    minimum_age_years: pl.Float64 = pa.Field(nullable=True, ge=0)
+    maximum_age_years: pl.Float64 = pa.Field(nullable=True, ge=0)
+    sex: Text = pa.Field(nullable=True, isin=enums.SEX)
+    healthy_volunteers: pl.Boolean = pa.Field(nullable=True)
+    lead_sponsor: Text = pa.Field(nullable=True)
+    lead_sponsor_class: Text = pa.Field(nullable=True, isin=enums.AGENCY_CLASS)
+    responsible_party_type: Text = pa.Field(nullable=True, isin=enums.RESPONSIBLE_PARTY)
+    # Beyond the contract: the title line as printed, and the page this row came from.
+    title: Text = pa.Field(nullable=False)
+    sha256: Text = pa.Field(str_matches=r"^[0-9a-f]{64}$")
+    source_path: Text = pa.Field()
+
+    @pa.check("phases", name="phases_known")
+    def _phases_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        allowed = pl.lit(enums.PHASES, dtype=pl.List(pl.Utf8))
+        col = pl.col(data.key)
+        return data.lazyframe.select(col.is_null() | col.list.set_difference(allowed).list.len().eq(0))
+
+    @pa.dataframe_check(name="start_not_after_completion")
+    def _dates_in_order(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        start, end = pl.col("start_date"), pl.col("completion_date")
+        return data.lazyframe.select(start.is_null() | end.is_null() | (start <= end))
+
+    @pa.dataframe_check(name="minimum_age_not_above_maximum")
+    def _ages_in_order(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        lo, hi = pl.col("minimum_age_years"), pl.col("maximum_age_years")
+        return data.lazyframe.select(lo.is_null() | hi.is_null() | (lo <= hi))
+
+    @pa.dataframe_check(name="precision_given_with_date")
+    def _precision_with_date(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("start_date").is_null() == pl.col("start_date_precision").is_null())
+            & (pl.col("completion_date").is_null() == pl.col("completion_date_precision").is_null())
+        )
+
+
+@table(
+    "conditions",
+    "One row per line of the Conditions section.",
+    references=TRIAL_REF,
+)
+class Conditions(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "condition_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    condition_ordinal: pl.Int32 = pa.Field(ge=1)
+    condition: Text = pa.Field(str_length={"min_value": 1})
+
+
+@table(
+    "arms",
+    "Study Groups: one row per arm or cohort.",
+    references=TRIAL_REF,
+)
+class Arms(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "arm_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    arm_ordinal: pl.Int32 = pa.Field(ge=1)
+    label: Text = pa.Field(str_length={"min_value": 1})
+    arm_type: Text = pa.Field(nullable=True, isin=enums.ARM_TYPE)
+    description: Text = pa.Field(nullable=True)
+
+
+@table(
+    "interventions",
+    "Interventions section: one row per intervention.",
+    references=TRIAL_REF,
+)
+class Interventions(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "intervention_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    intervention_ordinal: pl.Int32 = pa.Field(ge=1)
+    name: Text = pa.Field(str_length={"min_value": 1})
+    intervention_type: Text = pa.Field(nullable=True, isin=enums.INTERVENTION_TYPE)
+    description: Text = pa.Field(nullable=True)
+
+
+@table(
+    "arm_interventions",
+    "Which intervention each study group receives.",
+    references={
+        ("nct_id", "arm_ordinal"): ("arms", ("nct_id", "arm_ordinal")),
+        ("nct_id", "intervention_ordinal"): (
+            "interventions",
+            ("nct_id", "intervention_ordinal"),
+        ),
+    },
+)
+class ArmInterventions(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "arm_ordinal", "intervention_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    arm_ordinal: pl.Int32 = pa.Field(ge=1)
+    intervention_ordinal: pl.Int32 = pa.Field(ge=1)
+
+
+@table(
+    "criteria",
+    "Eligibility criteria: one row per non-blank line, nesting read from markers.",
+    references=TRIAL_REF,
+)
+class Criteria(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "criterion_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    criterion_ordinal: pl.Int32 = pa.Field(ge=1)
+    kind: Text = pa.Field(isin=enums.CRITERION_KIND)
+    marker: Text = pa.Field(nullable=True)
+    text: Text = pa.Field(str_length={"min_value": 1})
+    depth: pl.Int32 = pa.Field(ge=0)
+    parent_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
+
+    @pa.dataframe_check(name="parent_iff_nested_and_earlier")
+    def _parent_consistent(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        parent, depth, ordinal = (
+            pl.col("parent_ordinal"),
+            pl.col("depth"),
+            pl.col("criterion_ordinal"),
+        )
+        return data.lazyframe.select(
+            pl.when(depth == 0).then(parent.is_null()).otherwise(parent.is_not_null() & (parent < ordinal))
+        )
+
+
+@table(
+    "sites",
+    "Locations: one row per site.",
+    references=TRIAL_REF,
+)
+class Sites(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "site_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    site_ordinal: pl.Int32 = pa.Field(ge=1)
+    facility: Text = pa.Field(nullable=True)
+    city: Text = pa.Field(nullable=True)
+    state: Text = pa.Field(nullable=True)
+    country: Text = pa.Field(nullable=True)
+    status: Text = pa.Field(nullable=True, isin=enums.SITE_STATUS)
+
+
+@table(
+    "sponsors",
+    "Sponsors and collaborators.",
+    references=TRIAL_REF,
+)
+class Sponsors(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "sponsor_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    sponsor_ordinal: pl.Int32 = pa.Field(ge=1)
+    name: Text = pa.Field(str_length={"min_value": 1})
+    agency_class: Text = pa.Field(nullable=True, isin=enums.AGENCY_CLASS)
+    role: Text = pa.Field(nullable=True, isin=enums.SPONSOR_ROLE)
+
+
+@table(
+    "identifiers",
+    "Other Identifiers: registry numbers and institutional IDs.",
+    references=TRIAL_REF,
+)
+class Identifiers(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "identifier_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    identifier: Text = pa.Field(str_length={"min_value": 1})
+    identifier_type: Text = pa.Field(nullable=True)
+    identifier_source: Text = pa.Field(nullable=True)
+    # Beyond the contract: the order on the page, so rows have a key.
+    identifier_ordinal: pl.Int32 = pa.Field(ge=1)
+
+
+@table(
+    "countries",
+    "Countries section (beyond the contract): every country the trial lists.",
+    references=TRIAL_REF,
+)
+class Countries(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "country_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    country_ordinal: pl.Int32 = pa.Field(ge=1)
+    country: Text = pa.Field(str_length={"min_value": 1})
+
+
+@table(
+    "extra_sections",
+    "Beyond the contract: sections or labels the parser does not know, kept verbatim.",
+    references=TRIAL_REF,
+)
+class ExtraSections(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "extra_ordinal"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    extra_ordinal: pl.Int32 = pa.Field(ge=1)
+    section: Text = pa.Field()
+    label: Text = pa.Field(nullable=True)
+    content: Text = pa.Field()
+
+
+CORE_TABLES: tuple[type[WarehouseTable], ...] = (
+    Trials, Conditions, Arms, Interventions, ArmInterventions, Criteria, Sites, Sponsors,
+    Identifiers, Countries, ExtraSections,
+)  # fmt: skip

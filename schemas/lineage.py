@@ -1,0 +1,107 @@
+"""Pandera models of the lineage and quarantine tables; DDL is derived from them too."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.core import NCT_PATTERN, WarehouseTable, table
+
+Text = pl.Utf8
+Timestamp = pl.Datetime(time_unit="us", time_zone="UTC")
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+@table("source_records", "Every page ever read, valid or not, with its raw text.", key_constraint=True)
+class SourceRecords(WarehouseTable):
+    class Config:
+        unique = ["sha256", "source_path"]  # the primary key
+
+    sha256: Text = pa.Field(str_matches=SHA256)
+    source_path: Text = pa.Field()
+    nct_id: Text = pa.Field(nullable=True)
+    first_seen: Timestamp = pa.Field()
+    last_seen: Timestamp = pa.Field()
+    record_text: Text = pa.Field(nullable=True)
+    # Beyond the contract: how the bytes were read.
+    size_bytes: pl.Int64 = pa.Field(ge=0)
+    encoding: Text = pa.Field(nullable=True)
+    raw_bytes: pl.Binary = pa.Field(nullable=True)  # only when the bytes are not text
+
+
+@table(
+    "landing_files", "What each landing file looked like when last read, to skip unchanged ones.", key_constraint=True
+)
+class LandingFiles(WarehouseTable):
+    class Config:
+        unique = ["path"]  # the primary key
+
+    path: Text = pa.Field()
+    size: pl.Int64 = pa.Field(ge=0)
+    mtime_ns: pl.Int64 = pa.Field()
+    sha256: Text = pa.Field(nullable=True)  # NULL for an archive: its members carry their own
+    last_seen: Timestamp = pa.Field()
+
+
+@table("rejected_records", "Why a page did not reach the core tables.", key_constraint=True)
+class RejectedRecords(WarehouseTable):
+    class Config:
+        unique = ["sha256", "source_path"]  # the primary key
+
+    sha256: Text = pa.Field(str_matches=SHA256)
+    source_path: Text = pa.Field()
+    nct_id: Text = pa.Field(nullable=True)
+    stage: Text = pa.Field(isin=["extract", "parse", "validate"])
+    reason: Text = pa.Field(str_length={"min_value": 1})
+    rejected_at: Timestamp = pa.Field()
+    # Beyond the contract: set when a fixed page for the same path or trial loads later.
+    resolved_at: Timestamp = pa.Field(nullable=True)
+    run_id: Text = pa.Field()
+
+
+@table(
+    "trial_versions", "Every version of every trial seen; the current one has no superseded_at.", key_constraint=True
+)
+class TrialVersions(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "sha256"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    sha256: Text = pa.Field(str_matches=SHA256)
+    last_updated: pl.Date = pa.Field(nullable=True)
+    first_seen: Timestamp = pa.Field()
+    superseded_at: Timestamp = pa.Field(nullable=True)
+    source_path: Text = pa.Field()
+    # The version's trials row (contract fields) as JSON, so `trial_changes` can diff versions.
+    fields_json: Text = pa.Field()
+
+
+@table("ingest_runs", "One row per ingest run.", key_constraint=True)
+class IngestRuns(WarehouseTable):
+    class Config:
+        unique = ["run_id"]  # the primary key
+
+    run_id: Text = pa.Field()
+    started_at: Timestamp = pa.Field()
+    finished_at: Timestamp = pa.Field(nullable=True)
+    files_seen: pl.Int64 = pa.Field(ge=0)
+    records_new: pl.Int64 = pa.Field(ge=0)
+    records_changed: pl.Int64 = pa.Field(ge=0)
+    records_unchanged: pl.Int64 = pa.Field(ge=0)
+    records_rejected: pl.Int64 = pa.Field(ge=0)
+    status: Text = pa.Field(isin=["running", "succeeded", "failed"])
+    # Beyond the contract.
+    records_duplicate: pl.Int64 = pa.Field(ge=0)
+    trials_loaded: pl.Int64 = pa.Field(ge=0)
+    extra_sections: pl.Int64 = pa.Field(ge=0)
+    source_dir: Text = pa.Field()
+    summary_json: Text = pa.Field(nullable=True)
+
+
+LINEAGE_TABLES: tuple[type[WarehouseTable], ...] = (
+    SourceRecords,
+    RejectedRecords,
+    TrialVersions,
+    IngestRuns,
+    LandingFiles,
+)

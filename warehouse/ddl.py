@@ -1,0 +1,72 @@
+"""DuckDB DDL generated from the pandera models, so a table is declared in one place."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from schemas import ALL_TABLES, WarehouseTable, primary_key
+from schemas.core import Trials
+
+_SCALARS: dict[type[pl.DataType], str] = {
+    pl.Utf8: "VARCHAR",
+    pl.Int32: "INTEGER",
+    pl.Int64: "BIGINT",
+    pl.Float64: "DOUBLE",
+    pl.Boolean: "BOOLEAN",
+    pl.Date: "DATE",
+    pl.Binary: "BLOB",
+}
+
+
+def duckdb_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.List):
+        return duckdb_type(dtype.inner) + "[]"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    base = dtype if isinstance(dtype, type) else type(dtype)
+    return _SCALARS[base]
+
+
+def columns(model: type[WarehouseTable]) -> dict[str, str]:
+    return {name: duckdb_type(col.dtype.type) for name, col in model.to_schema().columns.items()}
+
+
+def create_table(model: type[WarehouseTable]) -> str:
+    schema = model.to_schema()
+    lines = []
+    for name, col in schema.columns.items():
+        not_null = "" if col.nullable else " NOT NULL"
+        lines.append(f"    {name} {duckdb_type(col.dtype.type)}{not_null}")
+    if model.__table__.key_constraint:
+        lines.append(f"    PRIMARY KEY ({', '.join(primary_key(model))})")
+    body = ",\n".join(lines)
+    return f"CREATE TABLE IF NOT EXISTS {model.__table__.name} (\n{body}\n);"
+
+
+def trial_changes_view() -> str:
+    """`trial_changes`: for consecutive versions of a trial, each contract field whose value
+    changed, old and new. Field list comes from the Trials model (lineage columns excluded)."""
+    fields = [c for c in Trials.to_schema().columns if c not in ("nct_id", "sha256", "source_path", "title")]
+    keys = ", ".join(f"'{f}'" for f in fields)
+    return f"""
+CREATE OR REPLACE VIEW trial_changes AS
+WITH ordered AS (
+    SELECT nct_id, sha256, first_seen, fields_json,
+           lag(sha256) OVER w AS previous_sha256,
+           lag(fields_json) OVER w AS previous_json
+    FROM trial_versions
+    WINDOW w AS (PARTITION BY nct_id ORDER BY first_seen, last_updated NULLS FIRST, sha256)
+),
+fields AS (SELECT unnest([{keys}]) AS field)
+SELECT o.nct_id, o.previous_sha256 AS old_sha256, o.sha256 AS new_sha256, o.first_seen AS changed_at,
+       f.field,
+       json_extract(o.previous_json, '$.' || f.field)::VARCHAR AS old_value,
+       json_extract(o.fields_json, '$.' || f.field)::VARCHAR AS new_value
+FROM ordered o CROSS JOIN fields f
+WHERE o.previous_json IS NOT NULL
+  AND json_extract(o.previous_json, '$.' || f.field) IS DISTINCT FROM json_extract(o.fields_json, '$.' || f.field);
+"""
+
+
+def all_ddl() -> list[str]:
+    return [create_table(m) for m in ALL_TABLES] + [trial_changes_view()]

@@ -1,0 +1,71 @@
+"""Parquet exports of every table, published atomically.
+
+Each export is written in full to a new folder beside the target (`<exports>.d/<run_id>/`),
+then the `<exports>` symlink is switched to it with one rename. A reader therefore sees the
+complete previous export or the complete new one, never a mix or a half-written file; a run
+killed mid-export leaves the previous export in place. The two newest exports are kept so a
+reader that opened the old one can finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from schemas import ALL_TABLES
+
+KEEP = 2
+MANIFEST = "_manifest.json"
+
+
+def versions_dir(exports: Path) -> Path:
+    return exports.with_name(exports.name + ".d")
+
+
+def current_run(exports: Path) -> str | None:
+    try:
+        return json.loads((exports / MANIFEST).read_text())["run_id"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def export_all(con: duckdb.DuckDBPyConnection, exports: Path, run_id: str) -> dict[str, int]:
+    if exports.exists() and not exports.is_symlink():
+        raise RuntimeError(
+            f"{exports} is a real folder; exports are published as a symlink to {versions_dir(exports)}/<run>. "
+            f"Move {exports} away (or pass another --exports path) and run again."
+        )
+    root = versions_dir(exports)
+    target = root / run_id
+    partial = root / f".{run_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    rows = {}
+    for model in ALL_TABLES:
+        name = model.__table__.name
+        out = partial / f"{name}.parquet"
+        con.execute(f"COPY (SELECT * FROM {name}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
+        rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)
+    link_tmp = exports.with_name(f".{exports.name}.{run_id}.link")
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    link_tmp.symlink_to(os.path.relpath(target, exports.parent))
+    os.replace(link_tmp, exports)  # the atomic switch
+    _prune(root, keep={target.name})
+    return rows
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    versions = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+    for old in versions[:-KEEP]:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in root.glob(".*.partial"):
+        shutil.rmtree(stale, ignore_errors=True)

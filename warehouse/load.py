@@ -1,0 +1,204 @@
+"""Staged batches -> the warehouse, in one transaction.
+
+Rows reach DuckDB here: DuckDB reads the staged parquet itself (no Python row loops), the
+trials that changed are deleted from every core table and re-inserted, lineage tables are
+updated, and the run is recorded. Either all of it commits or none of it does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.stages import final_path, pages_path, table_path
+from schemas import CORE_TABLES
+from schemas.core import Trials
+from warehouse.ddl import columns
+
+
+@dataclass(slots=True)
+class LoadResult:
+    run_id: str
+    trials_loaded: int
+    pages_new: int
+    pages_changed: int
+    pages_unchanged: int
+    pages_rejected: int
+    pages_duplicate: int
+    rows: dict[str, int]
+    duplicates: list[str]  # "NCT...: kept <path>, version only <path>"
+    rejections: list[str]  # "<path>: <reason>", for the summary
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _paths(files: list[Path]) -> str:
+    return "[" + ", ".join(f"'{p.as_posix()}'" for p in files) + "]"
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    staging: Path,
+    batches: list[int],
+    scanned: Path,
+    run_id: str,
+    started_at: dt.datetime,
+    source_dir: str,
+    files_unchanged_by_stat: int,
+    extra_sections: int,
+    summary_json: str,
+) -> LoadResult:
+    now = dt.datetime.now(dt.UTC)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat,
+                       extra_sections, summary_json)  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat, extra_sections, summary_json) -> LoadResult:
+    con.execute("SET VARIABLE now = ?::TIMESTAMPTZ", [now])
+    if batches:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths([pages_path(staging, b) for b in batches])})")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
+                    "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
+                    "NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::INT AS extras WHERE false")  # fmt: skip
+        con.execute("CREATE OR REPLACE TEMP VIEW run_pages AS SELECT NULL::VARCHAR AS path, NULL::BIGINT AS size, NULL::BIGINT AS mtime_ns, "
+                    "NULL::VARCHAR AS sha256, NULL::VARCHAR AS text, NULL::VARCHAR AS encoding, NULL::BLOB AS raw, NULL::VARCHAR AS error WHERE false")  # fmt: skip
+
+    # New / changed / unchanged, judged against what the warehouse knew before this run.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE run_status AS
+        SELECT o.*, CASE WHEN lf.path IS NULL THEN 'new'
+                         WHEN lf.sha256 IS NOT DISTINCT FROM o.sha256 THEN 'unchanged'
+                         ELSE 'changed' END AS change
+        FROM run_outcomes o LEFT JOIN landing_files lf USING (path)
+    """)
+
+    # A page for a trial the warehouse already holds from another path wins only if it is
+    # newer (Last Updated, then path), the same rule as duplicates within one run.
+    con.execute("""
+        UPDATE run_outcomes o SET outcome = 'duplicate',
+               reason = 'duplicate NCT ID: superseded by ' || t.source_path
+        FROM trials t
+        WHERE o.outcome = 'load' AND o.nct_id = t.nct_id AND t.source_path <> o.path
+          AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_outcomes WHERE outcome = 'load'")
+
+    # Core tables: replace every row of each incoming trial.
+    rows: dict[str, int] = {}
+    for model in CORE_TABLES:
+        name = model.__table__.name
+        cols = ", ".join(columns(model))
+        con.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM winners)")
+        if batches:
+            files = _paths([table_path(staging, name, b) for b in batches])
+            con.execute(f"""
+                INSERT INTO {name} ({cols})
+                SELECT {cols} FROM read_parquet({files}) s
+                WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)
+            """)
+        rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+
+    # Versions: the new current version of each loaded trial, earlier ones superseded;
+    # duplicate losers are kept as versions that were never current.
+    trial_cols = ", ".join(c for c in columns(Trials))
+    con.execute("""
+        UPDATE trial_versions v SET superseded_at = getvariable('now')
+        FROM winners w WHERE v.nct_id = w.nct_id AND v.superseded_at IS NULL AND v.sha256 <> w.sha256
+    """)
+    con.execute(f"""
+        INSERT INTO trial_versions
+        SELECT t.nct_id, t.sha256, t.last_updated, getvariable('now'), NULL, t.source_path,
+               to_json(struct_pack({', '.join(f'{c} := t.{c}' for c in columns(Trials))}))::VARCHAR
+        FROM trials t JOIN winners w ON t.nct_id = w.nct_id
+        ON CONFLICT (nct_id, sha256) DO UPDATE SET superseded_at = NULL, source_path = excluded.source_path
+    """)
+    if batches:
+        files = _paths([table_path(staging, "trials", b) for b in batches])
+        con.execute(f"""
+            INSERT INTO trial_versions
+            SELECT s.nct_id, s.sha256, s.last_updated, getvariable('now'), getvariable('now'), s.source_path,
+                   to_json(struct_pack({', '.join(f'{c} := s.{c}' for c in columns(Trials))}))::VARCHAR
+            FROM read_parquet({files}) s JOIN run_outcomes o ON s._batch = o.batch AND s._rec = o._rec
+            WHERE o.outcome = 'duplicate'
+            ON CONFLICT (nct_id, sha256) DO NOTHING
+        """)
+    del trial_cols
+
+    # Lineage: every page read this run, with its raw text; last_seen for all scanned files.
+    con.execute("""
+        INSERT INTO source_records
+        SELECT p.sha256, p.path, o.nct_id, getvariable('now'), getvariable('now'), p.text, p.size, p.encoding, p.raw
+        FROM run_pages p JOIN run_outcomes o USING (path)
+        ON CONFLICT (sha256, source_path) DO UPDATE SET last_seen = excluded.last_seen
+    """)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM read_parquet('{scanned.as_posix()}')")
+    con.execute("""
+        UPDATE source_records s SET last_seen = getvariable('now')
+        FROM landing_files lf JOIN scanned sc USING (path)
+        WHERE s.source_path = lf.path AND s.sha256 = lf.sha256 AND s.last_seen < getvariable('now')
+    """)
+    con.execute("""
+        INSERT INTO landing_files
+        SELECT sc.path, sc.size, sc.mtime_ns, NULL, getvariable('now') FROM scanned sc WHERE sc.is_archive
+        UNION ALL
+        SELECT p.path, p.size, p.mtime_ns, p.sha256, getvariable('now') FROM run_pages p WHERE p.error IS NULL
+        ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+                                         sha256 = excluded.sha256, last_seen = excluded.last_seen
+    """)
+    con.execute("UPDATE landing_files SET last_seen = getvariable('now') WHERE path IN (SELECT path FROM scanned)")
+
+    # Quarantine: new rejections; earlier ones resolved when their path or trial loads now.
+    con.execute("""
+        INSERT INTO rejected_records
+        SELECT sha256, path, nct_id, stage, reason, getvariable('now'), NULL, ?
+        FROM run_outcomes WHERE outcome = 'rejected'
+        ON CONFLICT (sha256, source_path) DO UPDATE SET reason = excluded.reason, run_id = excluded.run_id
+    """, [run_id])  # fmt: skip
+    con.execute("""
+        UPDATE rejected_records SET resolved_at = getvariable('now')
+        WHERE resolved_at IS NULL AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
+    """)
+
+    counts = dict(con.execute("""
+        SELECT change, count(*) FROM run_status WHERE outcome <> 'rejected' GROUP BY change
+    """).fetchall())  # fmt: skip
+    outcome_counts = dict(con.execute("SELECT outcome, count(*) FROM run_outcomes GROUP BY outcome").fetchall())
+    duplicates = [f"{nct}: kept {winner}, version only {loser}" for nct, winner, loser in con.execute("""
+        SELECT o.nct_id, coalesce(w.path, t.source_path), o.path FROM run_outcomes o
+        LEFT JOIN winners w USING (nct_id) LEFT JOIN trials t USING (nct_id)
+        WHERE o.outcome = 'duplicate' ORDER BY o.nct_id, o.path
+    """).fetchall()]  # fmt: skip
+    rejections = [f"{path}: {reason}" for path, reason in con.execute(
+        "SELECT path, reason FROM run_outcomes WHERE outcome = 'rejected' ORDER BY path").fetchall()]  # fmt: skip
+    result = LoadResult(
+        run_id=run_id,
+        trials_loaded=outcome_counts.get("load", 0),
+        pages_new=counts.get("new", 0),
+        pages_changed=counts.get("changed", 0),
+        pages_unchanged=counts.get("unchanged", 0) + files_unchanged_by_stat,
+        pages_rejected=outcome_counts.get("rejected", 0),
+        pages_duplicate=outcome_counts.get("duplicate", 0),
+        rows=rows,
+        duplicates=duplicates,
+        rejections=rejections,
+    )
+    files_seen = con.execute("SELECT count(*) FROM scanned").fetchone()[0]
+    con.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, getvariable('now'), ?, ?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?)",
+        [run_id, started_at, files_seen, result.pages_new, result.pages_changed, result.pages_unchanged,
+         result.pages_rejected, result.pages_duplicate, result.trials_loaded, extra_sections, source_dir, summary_json],
+    )  # fmt: skip
+    return result

@@ -1,0 +1,111 @@
+"""Opening the warehouse file: one writer at a time, readers never blocking a run, and a run
+killed at any moment leaving the file as it was before or after that run.
+
+- Writers take an exclusive `flock` on `<file>.lock`; a second run waits up to `wait_seconds`
+  or stops with a message naming the holder.
+- DuckDB commits are atomic through its WAL, so writing in place is crash-safe.
+- If an analyst holds the file open (DuckDB then refuses a writer), the run writes a copy and
+  renames it over the original: the analyst keeps the old, consistent snapshot (their open
+  file handle), new connections see the new one. The rename is atomic; a kill before it
+  leaves the original untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from warehouse.ddl import all_ddl
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a+") as fh:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    raise WarehouseBusy(
+                        f"another ingest is writing {path} ({holder}); "
+                        f"try again when it finishes, or pass --wait SECONDS to queue behind it"
+                    ) from None
+                time.sleep(0.2)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+@contextlib.contextmanager
+def open_for_write(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection with the schema in place. Call under `writer_lock`.
+    Everything done on it is published when the block exits without an exception."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+        target = None
+    except duckdb.Error as exc:
+        if not _is_lock_conflict(exc):
+            raise
+        # A reader holds the file: write a copy and swap it in afterwards.
+        target = path
+        path = path.with_name(path.name + ".next")
+        shutil.copyfile(target, path)
+        con = duckdb.connect(str(path))
+    try:
+        ensure_schema(con)
+        yield con
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    if target is not None:
+        _fsync(path)
+        os.replace(path, target)
+        _fsync(target.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in all_ddl():
+        con.execute(statement)
+
+
+def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `python -m pipelines ingest` first")
+    return duckdb.connect(str(path), read_only=True)
