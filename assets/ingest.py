@@ -38,7 +38,7 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
 
 @dg.asset(group_name=GROUP, description="Pages in the landing folder that are new or changed, read and hashed.")
 def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
-    staging = warehouse.staging(context.run_id)
+    staging = warehouse.staging(context.run.run_id)
     result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), _progress(context))
     started = dt.datetime.now(dt.UTC).isoformat()
     return dg.Output(
@@ -97,7 +97,7 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             staging=staging,
             batches=validated_records["batches"],
             scanned=stages.scanned_path(staging),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             started_at=dt.datetime.fromisoformat(extract_info["started_at"]),
             source_dir=str(warehouse.source),
             files_unchanged_by_stat=extract_info["files_unchanged"],

@@ -207,6 +207,12 @@ _SUBHEADINGS = _split("""Patients must meet all of the following criteria:|Cohor
 volunteers:|Radiological Inclusion Criteria|For participants with diabetes:|Clinic Inclusion
 Criteria:|Patient Exclusion Criteria:|Intra-operative Exclusion Criteria:|Asthmatics:|Smokers:|
 Caregivers:""", "|")
+_CRITERION_OPENERS = _split("""Age ≥ 18 years and|Patients with|History of|Known hypersensitivity to|
+Diagnosis of|Pregnant or breastfeeding women|Participation in another clinical trial within
+30 days|Able to provide written informed consent and|Documented|Current use of|Inability to|
+Willing to comply with|BMI ≥ 30 kg/m² or|Severe|Uncontrolled|Prior treatment with|Active|
+Women of childbearing potential who|Life expectancy < 6 months or|Any condition that|Evidence of|
+Adequate organ function, defined by|Clinically significant|Presence of|Scheduled for""", "|")
 _PARENT_ENDINGS = [
     "any of the following:",
     "all of the following criteria:",
@@ -493,8 +499,9 @@ class _CriteriaWriter:
     def text(self, end: str = "") -> str:
         rng = self.rng
         chars = _lognormal(rng, 62, 0.75, 12, 1000)
-        words = _words(rng, max(1, chars // 7))
-        body = f"{rng.choice(_CAPITALS)} {' '.join(words)}"
+        opener = rng.choice(_CRITERION_OPENERS)
+        words = _words(rng, max(1, (chars - len(opener)) // 7))
+        body = f"{opener} {' '.join(words)}"
         if end:
             return f"{body} {end}"
         return body + rng.choice((".", "", "", ";"))
@@ -542,14 +549,15 @@ class _CriteriaWriter:
             # nested list, so keep the nested list a different length.
             count += 1 if count < 8 else -1
         written = 0
+        # Depth 2 uses a bullet that neither list above it uses.
+        free_bullets = [bullet for bullet in ("*", "-") if bullet not in (style, parent_style)]
         for i in range(1, count + 1):
-            deeper = depth == 1 and style != "-" and rng.random() < 0.1 and budget - written > 3
+            deeper = depth == 1 and free_bullets and rng.random() < 0.1 and budget - written > 3
             text = self.text(rng.choice(_PARENT_ENDINGS) if deeper else "")
             ordinal = self.add(kind, _marker(style, i), text, depth, parent)
             written += 1
             if deeper:
-                # Depth 2 uses a bullet that neither ancestor list uses.
-                sub = "-" if "*" in (style, parent_style) else "*"
+                sub = free_bullets[0]
                 for _ in range(rng.randint(2, 3)):
                     self.add(kind, sub, self.text(), depth + 1, ordinal)
                     written += 1
