@@ -1,0 +1,73 @@
+"""Incremental runs: unchanged pages cost no parsing; an edited page is re-parsed alone and its
+earlier version stays queryable; a fixed page resolves its rejection."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import SEED, connect, landing_with_shared, run
+
+
+def test_unchanged_folder_parses_nothing_and_an_edit_adds_one_version(tmp_path: Path) -> None:
+    landing = landing_with_shared(tmp_path / "landing")
+    run(landing, tmp_path)
+
+    second = run(landing, tmp_path)
+    assert second.load["parse"]["parsed"] == 0
+    assert second.pages_read == 0 and second.load["pages_unchanged"] == 239
+
+    page = landing / "NCT04227327.txt"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("31 participants", "40 participants"), encoding="utf-8")
+    third = run(landing, tmp_path)
+    assert third.pages_read == 1 and third.load["parse"]["parsed"] == 1
+    assert (third.load["pages_new"], third.load["pages_changed"], third.load["trials_loaded"]) == (0, 1, 1)
+
+    with connect(tmp_path) as con:
+        assert con.execute("SELECT enrollment FROM trials WHERE nct_id = 'NCT04227327'").fetchone() == (40,)
+        versions = con.execute(
+            "SELECT superseded_at IS NULL FROM trial_versions WHERE nct_id = 'NCT04227327' ORDER BY first_seen"
+        ).fetchall()
+        assert versions == [(False,), (True,)]
+        assert con.execute("SELECT count(*) FROM trial_versions").fetchone()[0] == 240
+        changes = con.execute("SELECT field, old_value, new_value FROM trial_changes WHERE nct_id = 'NCT04227327'").fetchall()
+        assert changes == [("enrollment", "31", "40")]
+        old_text = con.execute("""SELECT s.record_text FROM trial_versions v JOIN source_records s
+                                  ON s.sha256 = v.sha256 WHERE v.nct_id = 'NCT04227327' AND v.superseded_at IS NOT NULL""").fetchone()[0]
+        assert "31 participants" in old_text
+        runs = con.execute("SELECT records_new, records_changed, records_unchanged, records_rejected FROM ingest_runs ORDER BY started_at").fetchall()
+        assert runs == [(239, 0, 0, 0), (0, 0, 239, 0), (0, 1, 238, 0)]
+
+
+def test_touched_but_identical_page_is_not_parsed(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    page = landing / SEED.name
+    page.write_bytes(SEED.read_bytes())
+    run(landing, tmp_path)
+    os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 10**9))
+    second = run(landing, tmp_path)
+    assert second.pages_read == 1  # mtime moved: the bytes are read and hashed ...
+    assert second.load["parse"]["parsed"] == 0  # ... and the hash says nothing changed
+    assert second.load["pages_unchanged"] == 1
+
+
+def test_fixed_page_loads_and_resolves_its_rejection(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    page = landing / "fixme.txt"
+    good = SEED.read_text(encoding="utf-8")
+    page.write_text(good.replace("Study Start Date\n\n2020-01-07", "Study Start Date\n\n2020-13-45"), encoding="utf-8")
+    first = run(landing, tmp_path)
+    assert first.load["pages_rejected"] == 1
+    with connect(tmp_path) as con:
+        reason, resolved = con.execute("SELECT reason, resolved_at FROM rejected_records").fetchone()
+    assert "Study Start Date" in reason and "2020-13-45" in reason and resolved is None
+
+    page.write_text(good, encoding="utf-8")
+    second = run(landing, tmp_path)
+    assert second.load["trials_loaded"] == 1
+    with connect(tmp_path) as con:
+        assert con.execute("SELECT count(*) FROM rejected_records WHERE resolved_at IS NOT NULL").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 1

@@ -1,0 +1,62 @@
+"""The data dictionary (docs/data-dictionary.md), generated from the pandera models.
+
+    python -m warehouse.dictionary          # rewrite docs/data-dictionary.md
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from schemas import ALL_TABLES, primary_key
+from warehouse.ddl import duckdb_type
+
+PATH = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
+
+
+def _rules(column) -> str:  # noqa: ANN001
+    parts = []
+    for check in column.checks:
+        stats = check.statistics or {}
+        if check.name == "isin":
+            parts.append("one of " + ", ".join(f"`{v}`" for v in stats.get("allowed_values", [])))
+        elif check.name == "str_matches":
+            parts.append(f"matches `{stats.get('pattern')}`")
+        elif check.name in ("greater_than_or_equal_to",):
+            parts.append(f">= {stats.get('min_value')}")
+        elif check.name == "str_length":
+            parts.append("not empty")
+        else:
+            parts.append(check.name or str(check))
+    return "; ".join(parts)
+
+
+def render() -> str:
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated from the pandera models in `schemas/` by `python -m warehouse.dictionary`; do not edit by hand.",
+        "Every table is in DuckDB's `main` schema and exported as `<exports>/<table>.parquet`.",
+        "",
+    ]
+    for model in ALL_TABLES:
+        spec = model.__table__
+        schema = model.to_schema()
+        lines += [f"## {spec.name}", "", spec.description, "", f"Key: `{', '.join(primary_key(model))}`."]
+        for cols, (target, target_cols) in spec.references.items():
+            lines.append(f"`{', '.join(cols)}` points to `{target}({', '.join(target_cols)})`.")
+        checks = [c.name for c in schema.checks]
+        if checks:
+            lines.append("Row rules: " + ", ".join(f"`{c}`" for c in checks) + ".")
+        lines += ["", "| column | type | null | rules |", "|---|---|---|---|"]
+        for name, column in schema.columns.items():
+            null = "yes" if column.nullable else "no"
+            lines.append(f"| {name} | {duckdb_type(column.dtype.type)} | {null} | {_rules(column)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    PATH.parent.mkdir(exist_ok=True)
+    PATH.write_text(render())
+    print(f"wrote {PATH}", file=sys.stderr)
