@@ -1,7 +1,6 @@
 """Asset checks on the loaded warehouse. They are blocking: when one fails at error level the
 export does not run, so analysts never receive parquet files that break the contract."""
 
-
 import dagster as dg
 import duckdb
 import pandera.errors
@@ -32,7 +31,9 @@ def unique_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         for model in ALL_TABLES:
             key = ", ".join(primary_key(model))
             name = model.__table__.name
-            dupes = con.execute(f"SELECT count(*) FROM (SELECT {key} FROM {name} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+            dupes = con.execute(
+                f"SELECT count(*) FROM (SELECT {key} FROM {name} GROUP BY ALL HAVING count(*) > 1)"
+            ).fetchone()[0]
             if dupes:
                 problems.append(f"{name}: {dupes} key values ({key}) appear more than once")
     return _result(problems, tables=len(ALL_TABLES))
@@ -54,7 +55,9 @@ def referential_integrity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return _result(problems)
 
 
-@dg.asset_check(asset=warehouse_tables, blocking=True, description="Rows loaded by this run satisfy the pandera models.")
+@dg.asset_check(
+    asset=warehouse_tables, blocking=True, description="Rows loaded by this run satisfy the pandera models."
+)
 def pandera_rules(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     problems = []
     checked = 0
@@ -67,7 +70,10 @@ def pandera_rules(warehouse: WarehouseResource) -> dg.AssetCheckResult:
                 model.validate(frame, lazy=True)
             except pandera.errors.SchemaErrors as exc:
                 cases = exc.failure_cases
-                problems += [f"{name}.{c['column']}: {c['check']} ({c['failure_case']!r})" for c in cases.head(20).iter_rows(named=True)]
+                problems += [
+                    f"{name}.{c['column']}: {c['check']} ({c['failure_case']!r})"
+                    for c in cases.head(20).iter_rows(named=True)
+                ]
             except duckdb.Error as exc:  # pragma: no cover - surfaced in the check result
                 problems.append(f"{name}: {exc}")
     return _result(problems, rows_checked=checked)

@@ -5,7 +5,6 @@ only small manifests travel (staging folder, batch numbers, counts); the data it
 parquet batches under the warehouse's `.staging/<run_id>/` folder.
 """
 
-
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -54,7 +53,9 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 
 
 @dg.asset(group_name=GROUP, description="Pages parsed into core-table batches; unparseable pages get a reason.")
-def parsed_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict) -> dg.Output[dict]:
+def parsed_records(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict
+) -> dg.Output[dict]:
     extracted = stages.ExtractResult(**{k: v for k, v in landing_pages.items() if k != "started_at"})
     result = stages.parse(extracted, warehouse.known(), warehouse.settings(), _progress(context))
     return dg.Output(
@@ -70,8 +71,12 @@ def parsed_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     )
 
 
-@dg.asset(group_name=GROUP, description="Parsed batches checked against the pandera models; failing records quarantined.")
-def validated_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, parsed_records: dict) -> dg.Output[dict]:
+@dg.asset(
+    group_name=GROUP, description="Parsed batches checked against the pandera models; failing records quarantined."
+)
+def validated_records(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, parsed_records: dict
+) -> dg.Output[dict]:
     parsed = stages.ParseResult(**{k: v for k, v in parsed_records.items() if k != "extract"})
     result = stages.validate(parsed, warehouse.settings(), _progress(context))
     return dg.Output(
@@ -86,8 +91,13 @@ def validated_records(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     )
 
 
-@dg.asset(group_name=GROUP, description="The DuckDB warehouse: core, lineage and quarantine tables, loaded in one transaction.")
-def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: dict) -> dg.Output[dict]:
+@dg.asset(
+    group_name=GROUP,
+    description="The DuckDB warehouse: core, lineage and quarantine tables, loaded in one transaction.",
+)
+def warehouse_tables(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: dict
+) -> dg.Output[dict]:
     parse_info = validated_records["parse"]
     extract_info = parse_info["extract"]
     staging = Path(validated_records["staging"])
@@ -122,7 +132,9 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 
 
 @dg.asset(group_name=GROUP, description="Parquet (zstd) export of every table, switched in atomically.")
-def parquet_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: dict) -> dg.Output[dict]:
+def parquet_exports(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: dict
+) -> dg.Output[dict]:
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
         run_id = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
         rows = export_all(con, warehouse.exports, run_id)

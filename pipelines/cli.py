@@ -1,8 +1,8 @@
 """Command line: the same assets as the Dagster UI, materialized in this process.
 
-    python -m pipelines ingest [--source DIR] [--warehouse FILE] [--exports DIR]
-    python -m pipelines synth --count N --out DIR
-    python -m pipelines bench --count N
+python -m pipelines ingest [--source DIR] [--warehouse FILE] [--exports DIR]
+python -m pipelines synth --count N --out DIR
+python -m pipelines bench --count N
 """
 
 from __future__ import annotations
@@ -21,11 +21,31 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="landing folder -> warehouse -> parquet exports")
-    ingest.add_argument("--source", default=settings.default_source(), help=f"landing folder (env {settings.SOURCE_ENV}; default: the bundled sample)")
-    ingest.add_argument("--warehouse", default=settings.default_warehouse(), help=f"DuckDB file (env {settings.WAREHOUSE_ENV}; default %(default)s)")
-    ingest.add_argument("--exports", default=settings.default_exports(), help=f"parquet export folder (env {settings.EXPORTS_ENV}; default %(default)s)")
-    ingest.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="queue this long behind a running ingest instead of exiting")
-    ingest.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    ingest.add_argument(
+        "--source",
+        default=settings.default_source(),
+        help=f"landing folder (env {settings.SOURCE_ENV}; default: the bundled sample)",
+    )
+    ingest.add_argument(
+        "--warehouse",
+        default=settings.default_warehouse(),
+        help=f"DuckDB file (env {settings.WAREHOUSE_ENV}; default %(default)s)",
+    )
+    ingest.add_argument(
+        "--exports",
+        default=settings.default_exports(),
+        help=f"parquet export folder (env {settings.EXPORTS_ENV}; default %(default)s)",
+    )
+    ingest.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="queue this long behind a running ingest instead of exiting",
+    )
+    ingest.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
     ingest.add_argument("--batch-size", type=int, default=2000, help="pages per batch (bounds memory)")
     ingest.add_argument("--quiet", action="store_true", help="print only the summary")
 

@@ -46,7 +46,8 @@ class Summary:
             f"  warehouse  {self.warehouse}",
             f"  exports    {self.exports}",
             "  rows       " + ", ".join(f"{k} {v:,}" for k, v in load["rows"].items()),
-            "  checks     " + (", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in self.checks.items()) or "none run"),
+            "  checks     "
+            + (", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in self.checks.items()) or "none run"),
         ]
         if load["duplicates"]:
             lines.append("  duplicates (later Last Updated wins, then later path):")
@@ -70,18 +71,22 @@ def ingest(
 ) -> Summary:
     if not source.is_dir():
         raise IngestFailed(f"landing folder {source} does not exist or is not a folder")
-    try:  # fail fast, before any work, when another ingest holds the warehouse
+    # The whole run holds the writer lock: a second ingest stops at once (or queues with
+    # --wait) instead of doing its work and finding the warehouse busy at the end.
+    try:
         with writer_lock(warehouse, wait_seconds):
-            pass
+            return _materialize(source, warehouse, exports, workers, batch_size, quiet)
     except WarehouseBusy as exc:
         raise IngestFailed(str(exc), exit_code=2) from None
+
+
+def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, batch_size: int, quiet: bool) -> Summary:
     resource = WarehouseResource(
         source_dir=str(source),
         warehouse_path=str(warehouse),
         exports_dir=str(exports),
         workers=workers,
         batch_size=batch_size,
-        wait_seconds=max(wait_seconds, 30.0),
     )
     started = time.perf_counter()
     logging.getLogger("dagster").setLevel(logging.WARNING if quiet else logging.INFO)
@@ -93,7 +98,11 @@ def ingest(
     )
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
-        message = failure.step_failure_data.error.message.strip() if failure and failure.step_failure_data.error else "see the log above"
+        message = (
+            failure.step_failure_data.error.message.strip()
+            if failure and failure.step_failure_data.error
+            else "see the log above"
+        )
         raise IngestFailed(message)
     checks = {
         e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed

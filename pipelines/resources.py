@@ -40,7 +40,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.warehouse.parent / ".staging" / run_id
 
     def settings(self) -> Settings:
-        limits = Limits(max_page_bytes=self.max_page_mb * 1024 * 1024, max_archive_bytes=self.max_archive_mb * 1024 * 1024)
+        limits = Limits(
+            max_page_bytes=self.max_page_mb * 1024 * 1024, max_archive_bytes=self.max_archive_mb * 1024 * 1024
+        )
         return Settings(batch_size=self.batch_size, workers=self.workers, limits=limits)
 
     def read(self) -> duckdb.DuckDBPyConnection:

@@ -4,7 +4,6 @@ It fingerprints the folder from file metadata only (path, size, mtime): no page 
 check costs one directory walk. The cursor holds the last fingerprint that started a run.
 """
 
-
 import hashlib
 
 import dagster as dg
@@ -24,7 +23,9 @@ def landing_fingerprint(warehouse: WarehouseResource) -> tuple[str, int]:
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
-def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult | dg.SkipReason:
+def landing_folder_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult | dg.SkipReason:
     if not warehouse.source.is_dir():
         return dg.SkipReason(f"landing folder {warehouse.source} does not exist")
     fingerprint, count = landing_fingerprint(warehouse)

@@ -76,7 +76,9 @@ def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
 
 _MARKDOWN_BULLETS = frozenset({"*", "-", "+"})
 _DOUBLE_BULLETS = frozenset({"• ", "· ", "▪ ", "◦ ", "● "})
-_ROMAN = {r: i for i, r in enumerate(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"], start=1)}
+_ROMAN = {
+    r: i for i, r in enumerate(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"], start=1)
+}
 
 
 def parse_criteria(lines: list[str]) -> list[Criterion]:

@@ -42,7 +42,9 @@ def parse_page(text: str) -> Record:
     # Countries list, both of which come later on the page: parse those two first.
     for section in sorted(page.sections, key=lambda s: s.heading not in _READ_FIRST):
         if section.known and section.heading in seen:
-            raise RecordError(section.heading, "heading", f"section appears twice (again at line {section.first_line - 2})")
+            raise RecordError(
+                section.heading, "heading", f"section appears twice (again at line {section.first_line - 2})"
+            )
         seen.add(section.heading)
         parser = _SECTION_PARSERS.get(section.heading) if section.known else None
         if parser is None:
@@ -111,7 +113,9 @@ def _free_text(section: Section) -> str | None:
     return _text_between(section, lines[0][0], lines[-1][0]) if lines else None
 
 
-def _labelled(record: Record, section: Section, labels: dict[str, str], readers: dict[str, Callable[[str], object]]) -> None:
+def _labelled(
+    record: Record, section: Section, labels: dict[str, str], readers: dict[str, Callable[[str], object]]
+) -> None:
     lines = _nonblank(section)
     i = 0
     while i < len(lines):

@@ -22,7 +22,9 @@ from recordpage.model import RecordError
 _UNKNOWN_HEADING = re.compile(r"^[A-Z][A-Za-z]*(?: (?:[A-Z][A-Za-z]*|of|and|the|for|in|to|&)){0,5}$")
 _DESCRIPTION_SENTENCE = re.compile(r"^[A-Z][a-z]+ [^\n]{30,300}\.$")
 # Sections whose content is free text: an unknown-heading lookalike there is just text.
-_FREE_TEXT = frozenset({"Brief Summary", "Detailed Description", "Eligibility Criteria", "Study Groups", "Interventions"})
+_FREE_TEXT = frozenset(
+    {"Brief Summary", "Detailed Description", "Eligibility Criteria", "Study Groups", "Interventions"}
+)
 
 
 @dataclass(slots=True)

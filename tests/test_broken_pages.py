@@ -40,5 +40,7 @@ def test_broken_pages_are_quarantined_and_the_rest_load(tmp_path: Path) -> None:
         assert sources == 239 + len(expected)
         kept = con.execute("SELECT record_text FROM source_records WHERE source_path = 'cut-off.txt'").fetchone()[0]
         assert kept.startswith("Study Evaluating Abemaciclib") and "NCT99999901" in kept
-        garbage = con.execute("SELECT record_text, octet_length(raw_bytes) FROM source_records WHERE source_path = 'garbage.txt'").fetchone()
+        garbage = con.execute(
+            "SELECT record_text, octet_length(raw_bytes) FROM source_records WHERE source_path = 'garbage.txt'"
+        ).fetchone()
         assert garbage == (None, 256 * 40)  # undecodable bytes are kept raw, not lost

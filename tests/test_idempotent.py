@@ -28,7 +28,9 @@ def test_second_run_changes_nothing(tmp_path: Path) -> None:
     second = run(landing, tmp_path)
     with connect(tmp_path) as con:
         after = table_digests(con)
-        runs = con.execute("SELECT records_new, records_changed, records_unchanged FROM ingest_runs ORDER BY started_at").fetchall()
+        runs = con.execute(
+            "SELECT records_new, records_changed, records_unchanged FROM ingest_runs ORDER BY started_at"
+        ).fetchall()
     assert before == after
     assert first.load["trials_loaded"] == 239
     assert second.load["trials_loaded"] == 0 and second.pages_read == 0

@@ -31,12 +31,18 @@ def test_unchanged_folder_parses_nothing_and_an_edit_adds_one_version(tmp_path: 
         ).fetchall()
         assert versions == [(False,), (True,)]
         assert con.execute("SELECT count(*) FROM trial_versions").fetchone()[0] == 240
-        changes = con.execute("SELECT field, old_value, new_value FROM trial_changes WHERE nct_id = 'NCT04227327'").fetchall()
+        changes = con.execute(
+            "SELECT field, old_value, new_value FROM trial_changes WHERE nct_id = 'NCT04227327'"
+        ).fetchall()
         assert changes == [("enrollment", "31", "40")]
         old_text = con.execute("""SELECT s.record_text FROM trial_versions v JOIN source_records s
-                                  ON s.sha256 = v.sha256 WHERE v.nct_id = 'NCT04227327' AND v.superseded_at IS NOT NULL""").fetchone()[0]
+                                  ON s.sha256 = v.sha256 WHERE v.nct_id = 'NCT04227327' AND v.superseded_at IS NOT NULL""").fetchone()[
+            0
+        ]
         assert "31 participants" in old_text
-        runs = con.execute("SELECT records_new, records_changed, records_unchanged, records_rejected FROM ingest_runs ORDER BY started_at").fetchall()
+        runs = con.execute(
+            "SELECT records_new, records_changed, records_unchanged, records_rejected FROM ingest_runs ORDER BY started_at"
+        ).fetchall()
         assert runs == [(239, 0, 0, 0), (0, 0, 239, 0), (0, 1, 238, 0)]
 
 

@@ -37,7 +37,9 @@ def warehouse_as_truth(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
         r["last_updated"] = r["last_updated"].isoformat() if r["last_updated"] else None
         r["start_date"] = _date_as_given(r["start_date"], r["start_date_precision"])
         r["completion_date"] = _date_as_given(r["completion_date"], r["completion_date_precision"])
-        out[r["nct_id"]] = r | {k: [] for k in ("conditions", "arms", "interventions", "arm_interventions", "sites", "criteria")}
+        out[r["nct_id"]] = r | {
+            k: [] for k in ("conditions", "arms", "interventions", "arm_interventions", "sites", "criteria")
+        }
     queries = {
         "conditions": "SELECT nct_id, condition FROM conditions ORDER BY nct_id, condition_ordinal",
         "arms": "SELECT nct_id, label, arm_type FROM arms ORDER BY nct_id, arm_ordinal",
@@ -63,7 +65,10 @@ def field_scores(truth: list[dict], got: dict[str, dict]) -> dict[str, float]:
         g = got.get(t["nct_id"])
         if g is None:
             continue
-        expected = t | {"criteria_text": [c[:2] for c in t["criteria"]], "criteria_depth": [c[2] for c in t["criteria"]]}
+        expected = t | {
+            "criteria_text": [c[:2] for c in t["criteria"]],
+            "criteria_depth": [c[2] for c in t["criteria"]],
+        }
         actual = g | {"criteria_text": [c[:2] for c in g["criteria"]], "criteria_depth": [c[2] for c in g["criteria"]]}
         for f in fields:
             right[f] += expected[f] == actual[f]
@@ -97,7 +102,9 @@ def test_seed_values(shared_warehouse: Path) -> None:
         arms = con.execute("SELECT count(*) FROM arms WHERE nct_id = 'NCT04227327'").fetchone()[0]
         links = con.execute("SELECT count(*) FROM arm_interventions WHERE nct_id = 'NCT04227327'").fetchone()[0]
         assert (arms, links) == (1, 2)
-        kinds = dict(con.execute("SELECT kind, count(*) FROM criteria WHERE nct_id = 'NCT04227327' GROUP BY kind").fetchall())
+        kinds = dict(
+            con.execute("SELECT kind, count(*) FROM criteria WHERE nct_id = 'NCT04227327' GROUP BY kind").fetchall()
+        )
         assert kinds == {"inclusion": 9, "exclusion": 14}
         nested = con.execute("""
             SELECT c.marker, c.depth, p.marker FROM criteria c JOIN criteria p
@@ -107,5 +114,7 @@ def test_seed_values(shared_warehouse: Path) -> None:
         sites = con.execute("""SELECT count(*), count(DISTINCT country), max(country), count(state), count(status)
                                FROM sites WHERE nct_id = 'NCT04227327'""").fetchone()  # fmt: skip
         assert sites == (39, 1, "Italy", 0, 0)
-        ident = con.execute("SELECT identifier, identifier_type, identifier_source FROM identifiers WHERE nct_id = 'NCT04227327'").fetchall()
+        ident = con.execute(
+            "SELECT identifier, identifier_type, identifier_source FROM identifiers WHERE nct_id = 'NCT04227327'"
+        ).fetchall()
         assert ident == [("HERMIONE-7", None, "org_study_id")]

@@ -1,6 +1,6 @@
 """The data dictionary (docs/data-dictionary.md), generated from the pandera models.
 
-    python -m warehouse.dictionary          # rewrite docs/data-dictionary.md
+python -m warehouse.dictionary          # rewrite docs/data-dictionary.md
 """
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandera.polars as pa
+
 from schemas import ALL_TABLES, primary_key
 from warehouse.ddl import duckdb_type
 
 PATH = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 
 
-def _rules(column) -> str:  # noqa: ANN001
+def _rules(column: pa.Column) -> str:
     parts = []
     for check in column.checks:
         stats = check.statistics or {}

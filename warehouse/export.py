@@ -63,7 +63,9 @@ def export_all(con: duckdb.DuckDBPyConnection, exports: Path, run_id: str) -> di
 
 
 def _prune(root: Path, keep: set[str]) -> None:
-    versions = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+    versions = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime
+    )
     for old in versions[:-KEEP]:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)

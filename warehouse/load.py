@@ -64,11 +64,27 @@ def load(
     return result
 
 
-def _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat, extra_sections, summary_json) -> LoadResult:
+def _load(
+    con,
+    staging,
+    batches,
+    scanned,
+    run_id,
+    started_at,
+    now,
+    source_dir,
+    files_unchanged_by_stat,
+    extra_sections,
+    summary_json,
+) -> LoadResult:
     con.execute("SET VARIABLE now = ?::TIMESTAMPTZ", [now])
     if batches:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths([pages_path(staging, b) for b in batches])})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths([pages_path(staging, b) for b in batches])})"
+        )
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
@@ -94,7 +110,9 @@ def _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, f
         WHERE o.outcome = 'load' AND o.nct_id = t.nct_id AND t.source_path <> o.path
           AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_outcomes WHERE outcome = 'load'")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_outcomes WHERE outcome = 'load'"
+    )
 
     # Core tables: replace every row of each incoming trial.
     rows: dict[str, int] = {}
@@ -121,7 +139,7 @@ def _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, f
     con.execute(f"""
         INSERT INTO trial_versions
         SELECT t.nct_id, t.sha256, t.last_updated, getvariable('now'), NULL, t.source_path,
-               to_json(struct_pack({', '.join(f'{c} := t.{c}' for c in columns(Trials))}))::VARCHAR
+               to_json(struct_pack({", ".join(f"{c} := t.{c}" for c in columns(Trials))}))::VARCHAR
         FROM trials t JOIN winners w ON t.nct_id = w.nct_id
         ON CONFLICT (nct_id, sha256) DO UPDATE SET superseded_at = NULL, source_path = excluded.source_path
     """)
@@ -130,7 +148,7 @@ def _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, f
         con.execute(f"""
             INSERT INTO trial_versions
             SELECT s.nct_id, s.sha256, s.last_updated, getvariable('now'), getvariable('now'), s.source_path,
-                   to_json(struct_pack({', '.join(f'{c} := s.{c}' for c in columns(Trials))}))::VARCHAR
+                   to_json(struct_pack({", ".join(f"{c} := s.{c}" for c in columns(Trials))}))::VARCHAR
             FROM read_parquet({files}) s JOIN run_outcomes o ON s._batch = o.batch AND s._rec = o._rec
             WHERE o.outcome = 'duplicate'
             ON CONFLICT (nct_id, sha256) DO NOTHING

@@ -29,10 +29,22 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
+_held: dict[Path, int] = {}  # lock files this process holds -> nesting depth
+
+
 @contextlib.contextmanager
 def writer_lock(path: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Exclusive writer lock on `<path>.lock`, re-entrant within a process (the CLI holds it
+    for a whole run while the load and export assets take it again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = path.with_name(path.name + ".lock").resolve()
+    if lock_path in _held:
+        _held[lock_path] += 1
+        try:
+            yield
+        finally:
+            _held[lock_path] -= 1
+        return
     with open(lock_path, "a+") as fh:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -52,9 +64,11 @@ def writer_lock(path: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         fh.truncate()
         fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
         fh.flush()
+        _held[lock_path] = 1
         try:
             yield
         finally:
+            del _held[lock_path]
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
@@ -79,6 +93,13 @@ def open_for_write(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         target = path
         path = path.with_name(path.name + ".next")
         shutil.copyfile(target, path)
+        # A commit not yet checkpointed lives in the WAL: the copy needs it too.
+        wal = target.with_name(target.name + ".wal")
+        next_wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, next_wal)
+        else:
+            next_wal.unlink(missing_ok=True)
         con = duckdb.connect(str(path))
     try:
         ensure_schema(con)
