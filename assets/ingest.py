@@ -7,6 +7,7 @@ parquet batches under the warehouse's `.staging/<run_id>/` folder.
 
 import datetime as dt
 import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -37,9 +38,9 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
 
 @dg.asset(group_name=GROUP, description="Pages in the landing folder that are new or changed, read and hashed.")
 def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
+    started = dt.datetime.now(dt.UTC).isoformat()
     staging = warehouse.staging(context.run.run_id)
     result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), _progress(context))
-    started = dt.datetime.now(dt.UTC).isoformat()
     return dg.Output(
         {**result.to_dict(), "started_at": started},
         metadata={
@@ -126,7 +127,12 @@ def warehouse_tables(
         )
     shutil.rmtree(staging, ignore_errors=True)
     return dg.Output(
-        {**result.to_dict(), "extract": extract_info, "parse": {k: v for k, v in parse_info.items() if k != "extract"}},
+        {
+            **result.to_dict(),
+            "extract": extract_info,
+            "parse": {k: v for k, v in parse_info.items() if k != "extract"},
+            "validate_seconds": validated_records["seconds"],
+        },
         metadata=metadata,
     )
 
@@ -135,13 +141,15 @@ def warehouse_tables(
 def parquet_exports(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: dict
 ) -> dg.Output[dict]:
+    started = time.perf_counter()
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
         run_id = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
-        rows = export_all(con, warehouse.exports, run_id)
-    context.log.info(f"exported {len(rows)} tables to {warehouse.exports}")
+        rows = export_all(con, warehouse.exports, run_id, set(warehouse_tables["changed_tables"]))
+    seconds = time.perf_counter() - started
+    context.log.info(f"exported {len(rows)} tables to {warehouse.exports} in {seconds:.1f}s")
     return dg.Output(
-        rows,
-        metadata={"path": str(warehouse.exports), **{f"rows/{k}": v for k, v in rows.items()}},
+        {"rows": rows, "seconds": seconds},
+        metadata={"path": str(warehouse.exports), "seconds": round(seconds, 2), **{f"rows/{k}": v for k, v in rows.items()}},
     )
 
 

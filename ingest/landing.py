@@ -8,6 +8,7 @@ exceptions, so one bad file cannot stop a run.
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 import stat
 import tarfile
@@ -144,14 +145,15 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
     return text, encoding
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def _looks_binary(text: str) -> bool:
+    """Text pages have next to no control characters; binary decoded as Latin-1 is full of them."""
     if "\x00" in text:
         return True
     sample = text[:4096]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f") + sum(
-        1 for ch in sample if 0x7F <= ord(ch) < 0xA0
-    )
-    return controls > len(sample) // 100 + 1
+    return len(_CONTROL.findall(sample)) > len(sample) // 100 + 1
 
 
 def read_archive(root: Path, item: LandingFile, limits: Limits) -> Iterator[PageRead]:

@@ -28,7 +28,18 @@ class Summary:
     exports: str
     seconds: float
     load: dict
+    export: dict
     checks: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def stage_seconds(self) -> dict[str, float]:
+        return {
+            "extract": self.load["extract"]["seconds"],
+            "parse": self.load["parse"]["seconds"],
+            "validate": self.load["validate_seconds"],
+            "load": self.load["seconds"],
+            "export": self.export["seconds"],
+        }
 
     @property
     def pages_read(self) -> int:
@@ -46,6 +57,7 @@ class Summary:
             f"  warehouse  {self.warehouse}",
             f"  exports    {self.exports}",
             "  rows       " + ", ".join(f"{k} {v:,}" for k, v in load["rows"].items()),
+            "  seconds    " + ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items()),
             "  checks     "
             + (", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in self.checks.items()) or "none run"),
         ]
@@ -110,4 +122,5 @@ def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, bat
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
     load = result.output_for_node("warehouse_tables")
-    return Summary(str(source), str(warehouse), str(exports), time.perf_counter() - started, load, checks)
+    export = result.output_for_node("parquet_exports")
+    return Summary(str(source), str(warehouse), str(exports), time.perf_counter() - started, load, export, checks)

@@ -43,79 +43,80 @@ class Page:
     sections: list[Section]
 
 
-def _next_nonblank(lines: list[str], i: int) -> int:
+_HEADING_SET = frozenset(SECTION_DESCRIPTIONS)
+_RESULT_LINES = (RESULTS_PENDING, RESULTS_AVAILABLE)
+_UNKNOWN_SECTION = re.compile(
+    r"(?:^|\n\n)(?P<heading>[A-Z][A-Za-z]*(?: (?:[A-Z][A-Za-z]*|of|and|the|for|in|to|&)){0,5})"
+    r"\n\n(?P<description>[A-Z][a-z]+ [^\n]{30,300}\.)(?=\n\n|\n?$)"
+)
+
+
+def _section_starts(lines: list[str]) -> list[tuple[int, int]]:
+    """(heading line index, first content line index) of every known section."""
+    starts = []
     n = len(lines)
-    while i < n and not lines[i].strip():
-        i += 1
-    return i
-
-
-def _known_heading_at(lines: list[str], i: int) -> bool:
-    line = lines[i]
-    description = SECTION_DESCRIPTIONS.get(line)
-    if description is None:
-        return False
-    j = _next_nonblank(lines, i + 1)
-    if j >= len(lines):
-        return line == "More Related Trials" or not description
-    if description:
-        return lines[j] == description
-    return lines[j] in (RESULTS_PENDING, RESULTS_AVAILABLE)
-
-
-def _unknown_heading_at(lines: list[str], i: int) -> bool:
-    line = lines[i]
-    if line in KNOWN_LABELS or not _UNKNOWN_HEADING.match(line) or (i > 0 and lines[i - 1].strip()):
-        return False
-    j = i + 1
-    if j + 1 >= len(lines) or lines[j].strip():
-        return False
-    description = lines[j + 1]
-    # Layout descriptions are whole sentences (10+ words); a facility such as
-    # `Central Kentucky Research Associates, Inc.` is not.
-    if not _DESCRIPTION_SENTENCE.match(description) or description.count(" ") < 7:
-        return False
-    return j + 2 >= len(lines) or not lines[j + 2].strip()
+    # A set lookup per line is the only per-line Python work; the rest runs on ~15 candidates.
+    for i in [i for i, line in enumerate(lines) if line in _HEADING_SET]:
+        j = i + 1
+        while j < n and not lines[j].strip():
+            j += 1
+        description = SECTION_DESCRIPTIONS[lines[i]]
+        if description and j < n and lines[j].rstrip() == description:
+            starts.append((i, j + 1))
+        elif not description and j < n and lines[j] in _RESULT_LINES:
+            starts.append((i, j))
+        elif description and j >= n and lines[i] == "More Related Trials":
+            starts.append((i, n))
+    return starts
 
 
 def split_page(text: str) -> Page:
     lines = text.split("\n")
-    i = _next_nonblank(lines, 0)
-    if i >= len(lines):
+    starts = _section_starts(lines)
+    header_end = starts[0][0] if starts else len(lines)
+    title, nct_id, last_updated, header_extra = _header(lines[:header_end])
+    sections: list[Section] = []
+    if header_extra:
+        sections.append(Section("header", False, 2, header_extra))
+    for k, (heading_at, body_at) in enumerate(starts):
+        body_end = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        sections.extend(_with_unknown_sections(lines[heading_at], body_at + 1, lines[body_at:body_end]))
+    return Page(title, nct_id, last_updated, sections)
+
+
+def _header(lines: list[str]) -> tuple[str, str | None, str | None, list[str]]:
+    content = [s for line in lines if (s := line.strip())]
+    if not content:
         raise RecordError("header", "title", "the page is empty")
-    title = lines[i].strip()
-    nct_id = last_updated = None
-    i += 1
-    # Header labels come before the first section; anything else there is kept as an extra.
-    header_extra: list[str] = []
-    while i < len(lines) and not _known_heading_at(lines, i):
-        line = lines[i].strip()
+    title, nct_id, last_updated, extra = content[0], None, None, []
+    for line in content[1:]:
         if line.startswith("NCT ID:"):
             nct_id = line[len("NCT ID:") :].strip() or None
         elif line.startswith("Last Updated:"):
             last_updated = line[len("Last Updated:") :].strip() or None
-        elif line:
-            header_extra.append(line)
-        i += 1
-    sections: list[Section] = []
-    if header_extra:
-        sections.append(Section("header", False, 2, header_extra))
-    current: Section | None = None
-    while i < len(lines):
-        line = lines[i]
-        if _known_heading_at(lines, i):
-            description = SECTION_DESCRIPTIONS[line]
-            start = _next_nonblank(lines, i + 1) + (1 if description else 0)
-            current = Section(line, True, start + 1, [])
-            sections.append(current)
-            i = start
+        else:
+            extra.append(line)  # header lines the layout does not know are kept
+    return title, nct_id, last_updated, extra
+
+
+def _with_unknown_sections(heading: str, first_line: int, body_lines: list[str]) -> list[Section]:
+    """The known section, split further where an unknown heading of the same shape starts."""
+    if heading in _FREE_TEXT:
+        return [Section(heading, True, first_line, body_lines)]
+    body = "\n".join(body_lines)
+    if "." not in body:  # no sentence, so no unknown section description: the common case
+        return [Section(heading, True, first_line, body_lines)]
+    out: list[Section] = []
+    current, start, line_no = heading, 0, first_line
+    for m in _UNKNOWN_SECTION.finditer(body):
+        name, description = m["heading"], m["description"]
+        # Layout descriptions are whole sentences (8+ words); `Central Kentucky Research
+        # Associates, Inc.` after a facility line is not.
+        if name in KNOWN_LABELS or description.count(" ") < 7:
             continue
-        if current is not None and current.heading not in _FREE_TEXT and _unknown_heading_at(lines, i):
-            current = Section(line, False, i + 4, [])
-            sections.append(current)
-            i += 3
-            continue
-        if current is not None:
-            current.lines.append(line)
-        i += 1
-    return Page(title, nct_id, last_updated, sections)
+        head_start = m.start("heading")
+        out.append(Section(current, current == heading, line_no, body[start:head_start].split("\n")))
+        line_no += body.count("\n", start, m.end()) + 1
+        current, start = name, m.end() + 1
+    out.append(Section(current, current == heading, line_no, body[start:].split("\n") if start <= len(body) else []))
+    return out

@@ -33,7 +33,11 @@ def current_run(exports: Path) -> str | None:
         return None
 
 
-def export_all(con: duckdb.DuckDBPyConnection, exports: Path, run_id: str) -> dict[str, int]:
+def export_all(
+    con: duckdb.DuckDBPyConnection, exports: Path, run_id: str, changed: set[str] | None = None
+) -> dict[str, int]:
+    """Write the export for `run_id`. Tables not in `changed` (None: all changed) are hard-linked
+    from the current export instead of rewritten: an incremental run rewrites only what moved."""
     if exports.exists() and not exports.is_symlink():
         raise RuntimeError(
             f"{exports} is a real folder; exports are published as a symlink to {versions_dir(exports)}/<run>. "
@@ -44,12 +48,15 @@ def export_all(con: duckdb.DuckDBPyConnection, exports: Path, run_id: str) -> di
     partial = root / f".{run_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    previous = exports.resolve() if exports.is_symlink() else None
     rows = {}
     for model in ALL_TABLES:
         name = model.__table__.name
         out = partial / f"{name}.parquet"
-        con.execute(f"COPY (SELECT * FROM {name}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        if changed is not None and name not in changed and previous and _link(previous / out.name, out):
+            continue
+        con.execute(f"COPY (SELECT * FROM {name}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
@@ -60,6 +67,14 @@ def export_all(con: duckdb.DuckDBPyConnection, exports: Path, run_id: str) -> di
     os.replace(link_tmp, exports)  # the atomic switch
     _prune(root, keep={target.name})
     return rows
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def _prune(root: Path, keep: set[str]) -> None:

@@ -8,6 +8,7 @@ updated, and the run is recorded. Either all of it commits or none of it does.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,8 +30,10 @@ class LoadResult:
     pages_rejected: int
     pages_duplicate: int
     rows: dict[str, int]
+    changed_tables: list[str]  # tables whose rows this run changed: only these are re-exported
     duplicates: list[str]  # "NCT...: kept <path>, version only <path>"
     rejections: list[str]  # "<path>: <reason>", for the summary
+    seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,6 +56,7 @@ def load(
     summary_json: str,
 ) -> LoadResult:
     now = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat,
@@ -61,6 +65,7 @@ def load(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    result.seconds = time.perf_counter() - clock
     return result
 
 
@@ -155,7 +160,9 @@ def _load(
         """)
     del trial_cols
 
-    # Lineage: every page read this run, with its raw text; last_seen for all scanned files.
+    # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
+    # that read these bytes; pages skipped as unchanged by size and mtime are marked seen in
+    # landing_files instead, so an unchanged run does not rewrite the big text table.
     con.execute("""
         INSERT INTO source_records
         SELECT p.sha256, p.path, o.nct_id, getvariable('now'), getvariable('now'), p.text, p.size, p.encoding, p.raw
@@ -163,11 +170,6 @@ def _load(
         ON CONFLICT (sha256, source_path) DO UPDATE SET last_seen = excluded.last_seen
     """)
     con.execute(f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM read_parquet('{scanned.as_posix()}')")
-    con.execute("""
-        UPDATE source_records s SET last_seen = getvariable('now')
-        FROM landing_files lf JOIN scanned sc USING (path)
-        WHERE s.source_path = lf.path AND s.sha256 = lf.sha256 AND s.last_seen < getvariable('now')
-    """)
     con.execute("""
         INSERT INTO landing_files
         SELECT sc.path, sc.size, sc.mtime_ns, NULL, getvariable('now') FROM scanned sc WHERE sc.is_archive
@@ -185,10 +187,10 @@ def _load(
         FROM run_outcomes WHERE outcome = 'rejected'
         ON CONFLICT (sha256, source_path) DO UPDATE SET reason = excluded.reason, run_id = excluded.run_id
     """, [run_id])  # fmt: skip
-    con.execute("""
+    resolved = con.execute("""
         UPDATE rejected_records SET resolved_at = getvariable('now')
         WHERE resolved_at IS NULL AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
-    """)
+    """).fetchone()[0]
 
     counts = dict(con.execute("""
         SELECT change, count(*) FROM run_status WHERE outcome <> 'rejected' GROUP BY change
@@ -210,6 +212,12 @@ def _load(
         pages_rejected=outcome_counts.get("rejected", 0),
         pages_duplicate=outcome_counts.get("duplicate", 0),
         rows=rows,
+        changed_tables=_changed_tables(
+            loaded=outcome_counts.get("load", 0),
+            duplicates=outcome_counts.get("duplicate", 0),
+            pages_read=sum(outcome_counts.values()),
+            rejections=outcome_counts.get("rejected", 0) + resolved,
+        ),
         duplicates=duplicates,
         rejections=rejections,
     )
@@ -220,3 +228,16 @@ def _load(
          result.pages_rejected, result.pages_duplicate, result.trials_loaded, extra_sections, source_dir, summary_json],
     )  # fmt: skip
     return result
+
+
+def _changed_tables(loaded: int, duplicates: int, pages_read: int, rejections: int) -> list[str]:
+    changed = ["ingest_runs", "landing_files"]
+    if loaded:
+        changed += [m.__table__.name for m in CORE_TABLES]
+    if loaded or duplicates:
+        changed.append("trial_versions")
+    if pages_read:
+        changed.append("source_records")
+    if rejections:
+        changed.append("rejected_records")
+    return changed
