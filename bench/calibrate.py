@@ -97,7 +97,7 @@ def _fmt(value: float) -> str:
 
 def table(real: list[str], synthetic: list[str]) -> str:
     rows = [
-        f"| metric | real mean | synthetic mean | real p99 | synthetic p99 | real max | synthetic max |",
+        "| metric | real mean | synthetic mean | real p99 | synthetic p99 | real max | synthetic max |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, measure in METRICS.items():

@@ -35,12 +35,15 @@ def render_page(record: Record) -> str:
         blocks.append(f"Last Updated: {record.last_updated}")
     blocks += [extra.content for extra in extras.pop(HEADER_SECTION, [])]
     for heading, body in _sections(record):
-        blocks += _section(heading, body, extras.pop(heading, []))
+        kept = extras.pop(heading, [])
+        if body or kept:
+            blocks += _section(heading, body, kept)
+    closing = extras.pop(LAST_SECTION, [])
     for heading, unknown in extras.items():
         # Sections the layout does not know go last, before the closing section.
         blocks += [heading, EXTRA_DESCRIPTION, *_extra_blocks(unknown)]
-    blocks += _section(LAST_SECTION, [], [])
-    return "\n\n".join(block for block in blocks)
+    blocks += _section(LAST_SECTION, [], closing)
+    return "\n\n".join(blocks)
 
 
 def _section(heading: str, body: list[str], extras: list[Extra]) -> list[str]:
@@ -67,15 +70,15 @@ def _extra_blocks(extras: list[Extra]) -> list[str]:
 
 
 def _sections(record: Record) -> list[tuple[str, list[str]]]:
-    """(heading, blocks) for each known section the record has, in page order."""
-    candidates = [
+    """(heading, blocks) for each known section in page order; empty blocks when the record lacks it."""
+    return [
         ("Study Results", _results(record)),
         ("Basic Information", _basic(record)),
         ("Brief Summary", _text(record.brief_summary)),
         ("Detailed Description", _text(record.detailed_description)),
         ("Conditions", list(record.conditions)),
         ("Study Design", _labelled(record, L.DESIGN_LABELS)),
-        ("Study Groups", [block for arm in record.arms for block in _arm(arm, record.interventions)]),
+        ("Study Groups", _study_groups(record)),
         ("Interventions", [block for item in record.interventions for block in _intervention(item)]),
         ("Eligibility Criteria", _eligibility(record)),
         ("Sponsors", _sponsors(record)),
@@ -84,7 +87,6 @@ def _sections(record: Record) -> list[tuple[str, list[str]]]:
         ("Countries", list(record.countries)),
         ("Other Identifiers", _identifiers(record)),
     ]
-    return [(heading, body) for heading, body in candidates if body]
 
 
 def _one_line(label: str, value: str | None, omit_empty: bool = False) -> list[str]:
@@ -130,11 +132,15 @@ def _basic(record: Record) -> list[str]:
     return _labelled(record, L.BASIC_LABELS)
 
 
-def _arm(arm: Arm, interventions: list[Intervention]) -> list[str]:
-    blocks = [arm.label, *_text(arm.description), *_one_line(L.GROUP_TYPE, arm.arm_type)]
+def _study_groups(record: Record) -> list[str]:
     # Groups name their interventions; when two interventions share a name the real pages show
     # the last one under every group that names it, so the last one wins here too.
-    by_name = {item.name: item for item in interventions}
+    by_name = {item.name: item for item in record.interventions}
+    return [block for arm in record.arms for block in _arm(arm, by_name)]
+
+
+def _arm(arm: Arm, by_name: dict[str, Intervention]) -> list[str]:
+    blocks = [arm.label, *_text(arm.description), *_one_line(L.GROUP_TYPE, arm.arm_type)]
     for name in arm.intervention_names:
         item = by_name.get(name)
         if item is None:

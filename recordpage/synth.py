@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the vocabulary is deliberately non-ASCII (accents, ≥, µ, Greek letters)
 """Deterministic synthetic record pages for benchmarks at full-registry scale.
 
     from recordpage.synth import write_corpus
@@ -39,6 +40,7 @@ _NCT_STRIDE = 48_271
 # Vocabulary (built once at import)
 # ---------------------------------------------------------------------------------------------
 
+
 def _split(text: str, sep: str | None = None) -> list[str]:
     """Word lists are kept as text blocks, easier to read and extend than list literals."""
     # A line break inside a `|` list is a space, so long names may wrap.
@@ -69,21 +71,25 @@ inflammatory infectious malignant benign primary-care outpatient inpatient clini
 """)
 _MEDICAL = _split("""MRI CT ECG HbA1c BMI eGFR ALT AST ULN ECOG WHO NYHA COVID-19 HIV HCV HBV DSM-5
 PHQ-9 GAD-7 VAS NRS ODI SF-36 EQ-5D CBT RCT QoL FEV1 LVEF INR aPTT CD4 PD-L1 HER2 EGFR
-ALK BRCA1 KRAS CYP3A4 QTcF RECIST mg/kg mg/m² µg/mL ng/mL mmol/L IU/L ×10⁹/L °C
-""")  # noqa: RUF001 (deliberate non-ASCII)
+ALK BRCA1 KRAS CYP3A4 QTcF RECIST mg/kg ng/mL mmol/L IU/L
+""")
 # Accented and non-Latin spellings found in real records, so pages are not plain ASCII.
 _UNICODE = _split("""Sjögren Guillain-Barré Ménière Behçet Hashimoto's naïve café résumé Münster Zürich
 Kraków Göteborg São Paulo Bogotá Québec İstanbul Łódź Århus Málaga Genève Tübingen Malmö
-α β γ κ ≥ ≤ ± µg ≈ ½ ® ™ – —
-""")  # noqa: RUF001 (deliberate non-ASCII)
+α β γ κ ≥ ≤ ± µg ≈ ½ ® ™ – — mg/m² µg/mL ×10⁹/L °C
+""")
 # Repeats make common words common: one `choices` call per text then yields a Zipf-like mix.
-_POOL: list[str] = _COMMON * 12 + _GENERAL * 3 + _MEDICAL + _UNICODE
+_POOL: list[str] = _COMMON * 12 + _GENERAL * 3 + _MEDICAL
+# Chance that one text (a paragraph, a criterion) carries a non-ASCII word: with the accented
+# names elsewhere, about half the pages are non-ASCII, as in the real sample.
+_UNICODE_RATE = 0.012
 _CAPITALS = _split("""Patients Participants Subjects The This Each All Treatment Eligible Individuals
 Adults Women Men Children Any Current Known History Documented Prior Use Evidence
 Ability Willingness Diagnosis Presence Absence Severe Active Clinically Planned
 """)
 
-_CONDITIONS = _split("""Low Back Pain|Lumbar Disc Herniation|Sciatica|Chronic Pain|Fibromyalgia|Osteoarthritis,
+_CONDITIONS = _split(
+    """Low Back Pain|Lumbar Disc Herniation|Sciatica|Chronic Pain|Fibromyalgia|Osteoarthritis,
 Knee|Rheumatoid Arthritis|Type 2 Diabetes Mellitus|Type 1 Diabetes|Hypertension|Heart Failure|
 Atrial Fibrillation|Coronary Artery Disease|Stroke|Asthma|Chronic Obstructive Pulmonary Disease|
 COVID-19|Breast Cancer|Non-small Cell Lung Cancer|Prostate Cancer|Colorectal Cancer|Melanoma|
@@ -95,41 +101,63 @@ Multiple Sclerosis|Migraine|Epilepsy|Chronic Kidney Disease|Psoriasis|Atopic Der
 Crohn Disease|Ulcerative Colitis|HIV Infections|Hepatitis C|Influenza|Sjögren's Syndrome|
 Guillain-Barré Syndrome|Ménière's Disease|Behçet Syndrome|Cervical Radiculopathy|
 Spinal Stenosis|Neck Pain|Shoulder Pain|Pregnancy|Preterm Birth|Sickle Cell Disease|
-Cystic Fibrosis|Osteoporosis|Anemia|Sepsis|Postoperative Pain|Nightmares, REM-Sleep Type""", "|")
+Cystic Fibrosis|Osteoporosis|Anemia|Sepsis|Postoperative Pain|Nightmares, REM-Sleep Type""",
+    "|",
+)
 _DRUG_HEADS = _split("""abema riboci palbo pembro nivo atezo dupi secu ixeki tofaci bari upada semaglu
 tirzepa empagli dapagli sita rosuva atorva apixa rivaroxa edoxa ticagre cangre olapa nira
 rucapa lenva sora regora cabozan osimer alec lorla bupre nalox naltrex esket brexpi aripi
 lurasi cariprazi vorti carfil dara elo isatu""")
 _DRUG_TAILS = _split("ciclib mab tinib zumab parib glutide flozin statin xaban relor morphine prazole zole")
-_DEVICE_WORDS = _split("""Digital Therapeutic|Smartphone App|Virtual Reality Program|Wearable Sensor|
+_DEVICE_WORDS = _split(
+    """Digital Therapeutic|Smartphone App|Virtual Reality Program|Wearable Sensor|
 Spinal Cord Stimulator|Transcutaneous Electrical Nerve Stimulation|Acoustic Medicine Device|
 Annular Closure Device|Continuous Glucose Monitor|Telehealth Platform|Cervical Collar|
-Lumbar Brace|Interbody Cage|Bone Graft Substitute|Sham Device""", "|")
-_PROCEDURES = _split("""Microdiscectomy|Epidural Steroid Injection|Physical Therapy|Cognitive Behavioral
+Lumbar Brace|Interbody Cage|Bone Graft Substitute|Sham Device""",
+    "|",
+)
+_PROCEDURES = _split(
+    """Microdiscectomy|Epidural Steroid Injection|Physical Therapy|Cognitive Behavioral
 Therapy|Mindfulness Training|Exercise Program|Health Coaching|Motivational Interviewing|
 Acupuncture|Manual Therapy|Nerve Block|Radiofrequency Ablation|Usual Care|Standard of Care|
-Questionnaire Administration|Survey Administration|Text Messaging|Dietary Counseling""", "|")
+Questionnaire Administration|Survey Administration|Text Messaging|Dietary Counseling""",
+    "|",
+)
 _INTERVENTION_TYPES = (
-    ["DRUG"] * 30 + ["DEVICE"] * 14 + ["BEHAVIORAL"] * 14 + ["PROCEDURE"] * 9 + ["OTHER"] * 14
-    + ["BIOLOGICAL"] * 6 + ["DIETARY_SUPPLEMENT"] * 3 + ["DIAGNOSTIC_TEST"] * 2 + ["RADIATION"] * 2
-    + ["COMBINATION_PRODUCT"] + ["GENETIC"]
+    ["DRUG"] * 30
+    + ["DEVICE"] * 14
+    + ["BEHAVIORAL"] * 14
+    + ["PROCEDURE"] * 9
+    + ["OTHER"] * 14
+    + ["BIOLOGICAL"] * 6
+    + ["DIETARY_SUPPLEMENT"] * 3
+    + ["DIAGNOSTIC_TEST"] * 2
+    + ["RADIATION"] * 2
+    + ["COMBINATION_PRODUCT"]
+    + ["GENETIC"]
 )
 
 _SURNAMES = _split("""Smith Johnson Müller Schmidt García Martínez Rossi Bianchi Dubois Lefèvre Kim Lee
 Park Chen Wang Li Zhang Sato Suzuki Nowak Kowalski Jensen Hansen Andersson Novák Yılmaz Kaya
-Öztürk Silva Santos Costa O'Brien Murphy Nguyen Tran Cohen Levi Ivanov Horváth Papadopoulos""")  # noqa: RUF001 (deliberate non-ASCII)
-_ORG_CORES = _split("""Mayo Clinic|Johns Hopkins University|Stanford University|Duke University|
+Öztürk Silva Santos Costa O'Brien Murphy Nguyen Tran Cohen Levi Ivanov Horváth Papadopoulos""")
+_ORG_CORES = _split(
+    """Mayo Clinic|Johns Hopkins University|Stanford University|Duke University|
 Massachusetts General Hospital|University of Utah|Karolinska Institutet|Charité –
 Universitätsmedizin Berlin|Assistance Publique - Hôpitaux de Paris|University of Milano Bicocca|
 Seoul National University Hospital|Samsung Medical Center|Sun Yat-sen University|Peking Union
 Medical College Hospital|Marmara University|Hacettepe University|Aga Khan University|Riphah
 International University|Cairo University|University of Copenhagen|Oslo University Hospital|
 Rigshospitalet|Hospital Universitari Vall d'Hebron|Universitätsklinikum Tübingen|McGill
-University|University of Toronto|Monash University|University College, London""", "|")  # noqa: RUF001 (deliberate non-ASCII)
-_INDUSTRY = _split("""Pfizer|Novartis Pharmaceuticals|AstraZeneca|Eli Lilly and Company|Hoffmann-La Roche|
+University|University of Toronto|Monash University|University College, London""",
+    "|",
+)
+_INDUSTRY = _split(
+    """Pfizer|Novartis Pharmaceuticals|AstraZeneca|Eli Lilly and Company|Hoffmann-La Roche|
 Bayer|Sanofi|Medtronic|Boston Scientific Corporation|Click Therapeutics, Inc.|Akili Interactive
 Labs, Inc.|Swing Therapeutics, Inc.|ZetrOZ, Inc.|Intrinsic Therapeutics|DePuy Spine|
-Nevro Corporation|Abbott Medical Devices|Takeda|Novo Nordisk A/S|Boehringer Ingelheim""", "|")
+Nevro Corporation|Abbott Medical Devices|Takeda|Novo Nordisk A/S|Boehringer Ingelheim""",
+    "|",
+)
 _FUNDERS = [
     ("National Institute on Drug Abuse (NIDA)", "NIH"),
     ("National Cancer Institute (NCI)", "NIH"),
@@ -146,24 +174,70 @@ _FUNDERS = [
 # (country, weight, state policy, [(city, state)]); policy "always" gives every site a state,
 # "never" leaves it empty (`Ancona, , Italy`), "sometimes" does either.
 _COUNTRIES: list[tuple[str, int, str, list[tuple[str, str]]]] = [
-    ("United States", 40, "always", [
-        ("New York", "New York"), ("Boston", "Massachusetts"), ("Salt Lake City", "Utah"),
-        ("San Francisco", "California"), ("Los Angeles", "California"), ("Houston", "Texas"),
-        ("Chicago", "Illinois"), ("Seattle", "Washington"), ("Philadelphia", "Pennsylvania"),
-        ("St. Louis", "Missouri"), ("Rochester", "Minnesota"), ("Durham", "North Carolina"),
-        ("Miami", "Florida"), ("Atlanta", "Georgia"), ("Denver", "Colorado"), ("Nashville", "Tennessee"),
-        ("Coeur d'Alene", "Idaho"), ("Winston-Salem", "North Carolina"), ("Ann Arbor", "Michigan"),
-    ]),
-    ("China", 9, "always", [
-        ("Beijing", "Beijing Municipality"), ("Shanghai", "Shanghai Municipality"),
-        ("Guangzhou", "Guangdong"), ("Chengdu", "Sichuan"), ("Wuhan", "Hubei"), ("Hangzhou", "Zhejiang"),
-    ]),
-    ("Korea, Republic of", 5, "sometimes", [
-        ("Seoul", ""), ("Seongnam-si", "Gyeonggi-do"), ("Busan", ""), ("Daegu", ""), ("Goyang", "Gyeonggi-do"),
-    ]),
+    (
+        "United States",
+        40,
+        "always",
+        [
+            ("New York", "New York"),
+            ("Boston", "Massachusetts"),
+            ("Salt Lake City", "Utah"),
+            ("San Francisco", "California"),
+            ("Los Angeles", "California"),
+            ("Houston", "Texas"),
+            ("Chicago", "Illinois"),
+            ("Seattle", "Washington"),
+            ("Philadelphia", "Pennsylvania"),
+            ("St. Louis", "Missouri"),
+            ("Rochester", "Minnesota"),
+            ("Durham", "North Carolina"),
+            ("Miami", "Florida"),
+            ("Atlanta", "Georgia"),
+            ("Denver", "Colorado"),
+            ("Nashville", "Tennessee"),
+            ("Coeur d'Alene", "Idaho"),
+            ("Winston-Salem", "North Carolina"),
+            ("Ann Arbor", "Michigan"),
+        ],
+    ),
+    (
+        "China",
+        9,
+        "always",
+        [
+            ("Beijing", "Beijing Municipality"),
+            ("Shanghai", "Shanghai Municipality"),
+            ("Guangzhou", "Guangdong"),
+            ("Chengdu", "Sichuan"),
+            ("Wuhan", "Hubei"),
+            ("Hangzhou", "Zhejiang"),
+        ],
+    ),
+    (
+        "Korea, Republic of",
+        5,
+        "sometimes",
+        [
+            ("Seoul", ""),
+            ("Seongnam-si", "Gyeonggi-do"),
+            ("Busan", ""),
+            ("Daegu", ""),
+            ("Goyang", "Gyeonggi-do"),
+        ],
+    ),
     ("France", 5, "sometimes", [("Paris", ""), ("Lyon", ""), ("Nîmes", "Gard"), ("Marseille", ""), ("Créteil", "")]),
-    ("Germany", 5, "sometimes", [("Berlin", ""), ("München", "Bavaria"), ("Tübingen", ""), ("Köln", ""), ("Münster", "")]),
-    ("Italy", 4, "never", [("Milano", ""), ("Roma", ""), ("Ancona", ""), ("Torino", ""), ("Napoli", ""), ("Forlì", "")]),
+    (
+        "Germany",
+        5,
+        "sometimes",
+        [("Berlin", ""), ("München", "Bavaria"), ("Tübingen", ""), ("Köln", ""), ("Münster", "")],
+    ),
+    (
+        "Italy",
+        4,
+        "never",
+        [("Milano", ""), ("Roma", ""), ("Ancona", ""), ("Torino", ""), ("Napoli", ""), ("Forlì", "")],
+    ),
     ("Spain", 4, "sometimes", [("Madrid", ""), ("Barcelona", "Catalonia"), ("Málaga", ""), ("A Coruña", "")]),
     ("United Kingdom", 4, "never", [("London", ""), ("Manchester", ""), ("Oxford", ""), ("Glasgow", "")]),
     ("Canada", 3, "always", [("Toronto", "Ontario"), ("Montréal", "Quebec"), ("Vancouver", "British Columbia")]),
@@ -194,25 +268,34 @@ _FACILITY_PATTERNS = [
     "Investigative Site",
     "Local Institution - {num}",
     "Hôpital {surname}",
-    "Universitätsklinikum {city}",
+    "{city} Regional Medical Center",
     "{city} General Hospital",
     "Center for {dept}, {org}",
     "{surname} Medical Center",
     "Site {num}",
 ]
-_DEPARTMENTS = _split("""Neurosurgery|Orthopaedics|Oncology|Psychiatry|Cardiology|Pain Medicine|
-Physical Medicine and Rehabilitation|Internal Medicine|Pediatrics|Endocrinology""", "|")
+_DEPARTMENTS = _split(
+    """Neurosurgery|Orthopaedics|Oncology|Psychiatry|Cardiology|Pain Medicine|
+Physical Medicine and Rehabilitation|Internal Medicine|Pediatrics|Endocrinology""",
+    "|",
+)
 
-_SUBHEADINGS = _split("""Patients must meet all of the following criteria:|Cohort A:|Cohort B:|Healthy
+_SUBHEADINGS = _split(
+    """Patients must meet all of the following criteria:|Cohort A:|Cohort B:|Healthy
 volunteers:|Radiological Inclusion Criteria|For participants with diabetes:|Clinic Inclusion
 Criteria:|Patient Exclusion Criteria:|Intra-operative Exclusion Criteria:|Asthmatics:|Smokers:|
-Caregivers:""", "|")
-_CRITERION_OPENERS = _split("""Age ≥ 18 years and|Patients with|History of|Known hypersensitivity to|
+Caregivers:""",
+    "|",
+)
+_CRITERION_OPENERS = _split(
+    """Age 18 years or older and|Patients with|History of|Known hypersensitivity to|
 Diagnosis of|Pregnant or breastfeeding women|Participation in another clinical trial within
 30 days|Able to provide written informed consent and|Documented|Current use of|Inability to|
-Willing to comply with|BMI ≥ 30 kg/m² or|Severe|Uncontrolled|Prior treatment with|Active|
+Willing to comply with|BMI of 30 kg/m2 or higher or|Severe|Uncontrolled|Prior treatment with|Active|
 Women of childbearing potential who|Life expectancy < 6 months or|Any condition that|Evidence of|
-Adequate organ function, defined by|Clinically significant|Presence of|Scheduled for""", "|")
+Adequate organ function, defined by|Clinically significant|Presence of|Scheduled for""",
+    "|",
+)
 _PARENT_ENDINGS = [
     "any of the following:",
     "all of the following criteria:",
@@ -242,10 +325,13 @@ def _capital(word: str) -> str:
 
 
 def _words(rng: random.Random, count: int) -> list[str]:
-    return rng.choices(_POOL, k=max(1, count))
+    words = rng.choices(_POOL, k=max(1, count))
+    if rng.random() < _UNICODE_RATE:
+        words[rng.randrange(len(words))] = rng.choice(_UNICODE)
+    return words
 
 
-def _sentences(rng: random.Random, chars: int, end: str = ".") -> str:
+def _sentences(rng: random.Random, chars: int) -> str:
     """About `chars` characters of sentences (words average ~7 characters with their space)."""
     words = _words(rng, chars // 7)
     out: list[str] = []
@@ -254,7 +340,7 @@ def _sentences(rng: random.Random, chars: int, end: str = ".") -> str:
         n = rng.randint(8, 26)
         chunk = words[i : i + n]
         i += n
-        out.append(f"{rng.choice(_CAPITALS)} {' '.join(chunk)}{end}")
+        out.append(f"{rng.choice(_CAPITALS)} {' '.join(chunk)}.")
     return " ".join(out)
 
 
@@ -293,31 +379,51 @@ def nct_id(nct_number: int) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _STATUSES = [
-    ("COMPLETED", 50), ("RECRUITING", 12), ("UNKNOWN", 13), ("ACTIVE_NOT_RECRUITING", 6),
-    ("NOT_YET_RECRUITING", 4), ("TERMINATED", 7), ("WITHDRAWN", 3), ("ENROLLING_BY_INVITATION", 2),
+    ("COMPLETED", 50),
+    ("RECRUITING", 12),
+    ("UNKNOWN", 13),
+    ("ACTIVE_NOT_RECRUITING", 6),
+    ("NOT_YET_RECRUITING", 4),
+    ("TERMINATED", 7),
+    ("WITHDRAWN", 3),
+    ("ENROLLING_BY_INVITATION", 2),
     ("SUSPENDED", 1),
 ]
 _PHASES = [
-    (["NA"], 40), (["PHASE2"], 15), (["PHASE1"], 11), (["PHASE3"], 12), (["PHASE4"], 10),
-    (["PHASE1", "PHASE2"], 5), (["PHASE2", "PHASE3"], 3), (["EARLY_PHASE1"], 3), ([], 1),
+    (["NA"], 40),
+    (["PHASE2"], 15),
+    (["PHASE1"], 11),
+    (["PHASE3"], 12),
+    (["PHASE4"], 10),
+    (["PHASE1", "PHASE2"], 2.5),
+    (["PHASE2", "PHASE3"], 1.5),
+    (["EARLY_PHASE1"], 3),
+    ([], 1),
 ]
 _ARM_TYPES = [
-    ("EXPERIMENTAL", 45), ("ACTIVE_COMPARATOR", 20), ("PLACEBO_COMPARATOR", 10), ("NO_INTERVENTION", 7),
-    ("SHAM_COMPARATOR", 4), ("OTHER", 8), (None, 2),
+    ("EXPERIMENTAL", 45),
+    ("ACTIVE_COMPARATOR", 20),
+    ("PLACEBO_COMPARATOR", 10),
+    ("NO_INTERVENTION", 7),
+    ("SHAM_COMPARATOR", 4),
+    ("OTHER", 8),
+    (None, 2),
 ]
 _SPONSOR_CLASSES = [("OTHER", 62), ("INDUSTRY", 28), ("NIH", 3), ("OTHER_GOV", 3), ("FED", 2), ("UNKNOWN", 2)]
 
 
 def _title(rng: random.Random, condition: str, treatment: str) -> str:
-    pattern = rng.choice([
-        "A Study of {t} in Patients With {c}",
-        "Efficacy and Safety of {t} Versus Placebo in Adults With {c}",
-        "{t} for {c}: a Randomized Controlled Trial",
-        "Evaluation of {t} in the Management of {c}",
-        "Long-term Outcomes of {t} Among Participants With {c} – A Multicenter Study",  # noqa: RUF001
-        "Effect of {t} on Quality of Life in {c}",
-        "Pilot Study of {t} for {c}",
-    ])
+    pattern = rng.choice(
+        [
+            "A Study of {t} in Patients With {c}",
+            "Efficacy and Safety of {t} Versus Placebo in Adults With {c}",
+            "{t} for {c}: a Randomized Controlled Trial",
+            "Evaluation of {t} in the Management of {c}",
+            "Long-term Outcomes of {t} Among Participants With {c} - A Multicenter Study",
+            "Effect of {t} on Quality of Life in {c}",
+            "Pilot Study of {t} for {c}",
+        ]
+    )
     title = pattern.format(t=treatment, c=condition)
     if rng.random() < 0.25:
         acronym = "".join(rng.choices("ABCDEFGHIKLMNOPRSTUVW", k=rng.randint(3, 7)))
@@ -344,7 +450,11 @@ def _interventions(rng: random.Random, count: int, observational: bool) -> list[
     out: list[Intervention] = []
     names: set[str] = set()
     while len(out) < count:
-        kind = rng.choice(("OTHER", "BEHAVIORAL", "PROCEDURE", "DEVICE")) if observational else rng.choice(_INTERVENTION_TYPES)
+        kind = (
+            rng.choice(("OTHER", "BEHAVIORAL", "PROCEDURE", "DEVICE"))
+            if observational
+            else rng.choice(_INTERVENTION_TYPES)
+        )
         name = _intervention_name(rng, kind)
         if name in names:
             # Names link groups to interventions, so they stay unique within a record.
@@ -356,20 +466,24 @@ def _interventions(rng: random.Random, count: int, observational: bool) -> list[
 
 
 def _arm_count(rng: random.Random) -> int:
-    return _weighted(rng, [(0, 5), (1, 25), (2, 55), (3, 8), (4, 4), (5, 1.5), (6, 0.8), (7, 0.3), (8, 0.2), (10, 0.1), (13, 0.1)])
+    return _weighted(
+        rng, [(0, 5), (1, 25), (2, 55), (3, 8), (4, 4), (5, 1.5), (6, 0.8), (7, 0.3), (8, 0.2), (10, 0.1), (13, 0.1)]
+    )
 
 
 def _arms(rng: random.Random, count: int, interventions: list[Intervention], observational: bool) -> list[Arm]:
     arms: list[Arm] = []
     names = [item.name for item in interventions]
     for i in range(count):
-        label = rng.choice([
-            f"Arm {'ABCDEFGHIJKLMN'[i]}",
-            f"Cohort {i + 1}",
-            f"Group {i + 1}: {names[i % len(names)]}" if names else f"Group {i + 1}",
-            names[i % len(names)] if names else f"Arm {i + 1}",
-            f"{_capital(rng.choice(_GENERAL))} {rng.choice(_GENERAL)} group",
-        ])
+        label = rng.choice(
+            [
+                f"Arm {'ABCDEFGHIJKLMN'[i]}",
+                f"Cohort {i + 1}",
+                f"Group {i + 1}: {names[i % len(names)]}" if names else f"Group {i + 1}",
+                names[i % len(names)] if names else f"Arm {i + 1}",
+                f"{_capital(rng.choice(_GENERAL))} {rng.choice(_GENERAL)} group",
+            ]
+        )
         if any(arm.label == label for arm in arms):
             label = f"{label} ({i + 1})"
         arm_type = None if observational and rng.random() < 0.9 else _weighted(rng, _ARM_TYPES)
@@ -388,13 +502,13 @@ def _site_count(rng: random.Random) -> int:
     u = rng.random()
     if u < 0.06:
         return 0
-    if u < 0.66:
+    if u < 0.68:
         return 1
     if u < 0.895:
         return rng.randint(2, 4)
-    if u < 0.9955:
-        return _lognormal(rng, 8, 0.7, 5, 40)
-    if u < 0.9992:
+    if u < 0.9972:
+        return _lognormal(rng, 7.5, 0.75, 5, 40)
+    if u < 0.9997:
         return rng.randint(40, 120)
     # Global industry trials: a few hundred sites.
     return rng.randint(120, 700)
@@ -415,14 +529,23 @@ def _facility(rng: random.Random, city: str) -> str | None:
 
 def _site_status(rng: random.Random, overall: str) -> str | None:
     if overall == "RECRUITING":
-        return _weighted(rng, [("RECRUITING", 75), ("NOT_YET_RECRUITING", 15), ("ACTIVE_NOT_RECRUITING", 5), ("COMPLETED", 3), ("WITHDRAWN", 2)])
+        return _weighted(
+            rng,
+            [
+                ("RECRUITING", 75),
+                ("NOT_YET_RECRUITING", 15),
+                ("ACTIVE_NOT_RECRUITING", 5),
+                ("COMPLETED", 3),
+                ("WITHDRAWN", 2),
+            ],
+        )
     if overall in ("NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"):
         return overall if rng.random() < 0.8 else None
     return None if rng.random() < 0.97 else "WITHDRAWN"
 
 
 def _sites(rng: random.Random, count: int, overall: str) -> list[Site]:
-    n_countries = 1 if count < 8 else min(len(_COUNTRIES), 1 + int(count ** 0.5 * rng.uniform(0.2, 1.0)))
+    n_countries = 1 if count < 8 else min(len(_COUNTRIES), 1 + int(count**0.5 * rng.uniform(0.2, 1.0)))
     countries = []
     while len(countries) < n_countries:
         entry = rng.choice(_COUNTRY_PICK)
@@ -459,7 +582,18 @@ def _identifiers(rng: random.Random) -> list[Identifier]:
     out = [Identifier(_code(rng), org_type, "org_study_id")]
     n = _weighted(rng, [(0, 86), (1, 9), (2, 3), (3, 2)])
     for _ in range(n):
-        kind = _weighted(rng, [("NIH", 35), ("OTHER", 20), ("REGISTRY", 15), ("EUDRACT_NUMBER", 10), ("CTIS", 5), ("OTHER_GRANT", 10), (None, 5)])
+        kind = _weighted(
+            rng,
+            [
+                ("NIH", 35),
+                ("OTHER", 20),
+                ("REGISTRY", 15),
+                ("EUDRACT_NUMBER", 10),
+                ("CTIS", 5),
+                ("OTHER_GRANT", 10),
+                (None, 5),
+            ],
+        )
         if kind == "NIH":
             value = f"R{rng.randint(1, 44):02d}{rng.choice(('DA', 'CA', 'MH', 'HL', 'AR'))}{rng.randint(0, 999999):06d}"
         elif kind in ("EUDRACT_NUMBER", "CTIS"):
@@ -474,7 +608,21 @@ def _age(rng: random.Random, low: bool) -> str | None:
     if low:
         if rng.random() < 0.03:
             return None
-        return _weighted(rng, [("18 Years", 70), ("19 Years", 4), ("20 Years", 4), ("12 Years", 3), ("6 Months", 2), ("28 Days", 1), ("2 Years", 3), ("40 Years", 5), ("65 Years", 3), ("50 Years", 5)])
+        return _weighted(
+            rng,
+            [
+                ("18 Years", 70),
+                ("19 Years", 4),
+                ("20 Years", 4),
+                ("12 Years", 3),
+                ("6 Months", 2),
+                ("28 Days", 1),
+                ("2 Years", 3),
+                ("40 Years", 5),
+                ("65 Years", 3),
+                ("50 Years", 5),
+            ],
+        )
     if rng.random() < 0.35:
         return None
     return f"{rng.choice((17, 30, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 99))} Years"
@@ -552,7 +700,7 @@ class _CriteriaWriter:
         # Depth 2 uses a bullet that neither list above it uses.
         free_bullets = [bullet for bullet in ("*", "-") if bullet not in (style, parent_style)]
         for i in range(1, count + 1):
-            deeper = depth == 1 and free_bullets and rng.random() < 0.1 and budget - written > 3
+            deeper = depth == 1 and bool(free_bullets) and rng.random() < 0.1 and budget - written > 3
             text = self.text(rng.choice(_PARENT_ENDINGS) if deeper else "")
             ordinal = self.add(kind, _marker(style, i), text, depth, parent)
             written += 1
@@ -577,7 +725,7 @@ def _marker(style: str, number: int) -> str | None:
 
 
 def _criteria(rng: random.Random) -> list[Criterion]:
-    total = _lognormal(rng, 10, 0.65, 1, 160)
+    total = _lognormal(rng, 10.5, 0.65, 1, 160)
     nesting = rng.random() < 0.11
     writer = _CriteriaWriter(rng)
     layout = _weighted(rng, [("both", 94), ("unspecified", 3), ("unspecified+exclusion", 1.5), ("inclusion", 1.5)])
@@ -621,12 +769,14 @@ def synth_record(rng: random.Random, nct_number: int) -> Record:
         start_date=_date(rng, start_year, rng.random() < 0.18),
         completion_date=_date(rng, end_year, rng.random() < 0.2) if rng.random() < 0.99 else None,
         brief_summary=_paragraphs(rng, _lognormal(rng, 400, 0.83, 40, 5000)),
-        detailed_description=_paragraphs(rng, _lognormal(rng, 1100, 1.0, 60, 32000)) if rng.random() < 0.77 else None,
+        detailed_description=_paragraphs(rng, _lognormal(rng, 1180, 1.0, 60, 32000)) if rng.random() < 0.77 else None,
         minimum_age=_age(rng, True),
         maximum_age=_age(rng, False),
         sex=_weighted(rng, [("ALL", 90), ("FEMALE", 7), ("MALE", 3)]),
         healthy_volunteers=_weighted(rng, [(False, 76), (True, 20), (None, 4)]),
-        responsible_party_type=_weighted(rng, [("SPONSOR", 60), ("PRINCIPAL_INVESTIGATOR", 34), ("SPONSOR_INVESTIGATOR", 3), (None, 3)]),
+        responsible_party_type=_weighted(
+            rng, [("SPONSOR", 60), ("PRINCIPAL_INVESTIGATOR", 34), ("SPONSOR_INVESTIGATOR", 3), (None, 3)]
+        ),
         conditions=conditions,
     )
     _design(rng, record, observational)
@@ -642,12 +792,30 @@ def synth_record(rng: random.Random, nct_number: int) -> Record:
 
 def _design(rng: random.Random, record: Record, observational: bool) -> None:
     if observational:
-        record.observational_model = _weighted(rng, [("COHORT", 60), ("CASE_CONTROL", 15), ("CASE_ONLY", 10), ("OTHER", 10), (None, 5)])
-        record.time_perspective = _weighted(rng, [("PROSPECTIVE", 55), ("RETROSPECTIVE", 30), ("CROSS_SECTIONAL", 10), ("OTHER", 3), (None, 2)])
+        record.observational_model = _weighted(
+            rng, [("COHORT", 60), ("CASE_CONTROL", 15), ("CASE_ONLY", 10), ("OTHER", 10), (None, 5)]
+        )
+        record.time_perspective = _weighted(
+            rng, [("PROSPECTIVE", 55), ("RETROSPECTIVE", 30), ("CROSS_SECTIONAL", 10), ("OTHER", 3), (None, 2)]
+        )
         return
     record.allocation = _weighted(rng, [("RANDOMIZED", 65), ("NA", 25), ("NON_RANDOMIZED", 10)])
-    record.intervention_model = _weighted(rng, [("PARALLEL", 65), ("SINGLE_GROUP", 25), ("CROSSOVER", 5), ("SEQUENTIAL", 3), ("FACTORIAL", 2)])
-    record.primary_purpose = _weighted(rng, [("TREATMENT", 65), ("PREVENTION", 8), ("SUPPORTIVE_CARE", 6), ("DIAGNOSTIC", 4), ("HEALTH_SERVICES_RESEARCH", 5), ("BASIC_SCIENCE", 5), ("OTHER", 5), ("DEVICE_FEASIBILITY", 2)])
+    record.intervention_model = _weighted(
+        rng, [("PARALLEL", 65), ("SINGLE_GROUP", 25), ("CROSSOVER", 5), ("SEQUENTIAL", 3), ("FACTORIAL", 2)]
+    )
+    record.primary_purpose = _weighted(
+        rng,
+        [
+            ("TREATMENT", 65),
+            ("PREVENTION", 8),
+            ("SUPPORTIVE_CARE", 6),
+            ("DIAGNOSTIC", 4),
+            ("HEALTH_SERVICES_RESEARCH", 5),
+            ("BASIC_SCIENCE", 5),
+            ("OTHER", 5),
+            ("DEVICE_FEASIBILITY", 2),
+        ],
+    )
     record.masking = _weighted(rng, [("NONE", 48), ("SINGLE", 22), ("DOUBLE", 14), ("TRIPLE", 8), ("QUADRUPLE", 8)])
 
 
@@ -680,20 +848,21 @@ def write_corpus(
     `progress` is called with the number of pages written so far after each shard. The output
     depends only on (count, seed): shards are independent and seeded by their number.
     """
+    out_dir.mkdir(parents=True, exist_ok=True)
     shards = (count + SHARD_SIZE - 1) // SHARD_SIZE
     width = max(3, len(str(max(0, shards - 1))))
     jobs = [(seed, shard, min(SHARD_SIZE, count - shard * SHARD_SIZE), str(out_dir), width) for shard in range(shards)]
-    workers = min(workers or os.cpu_count() or 1, max(1, shards))
     done = 0
+    for written in _run_shards(jobs, min(workers or os.cpu_count() or 1, max(1, shards))):
+        done += written
+        if progress:
+            progress(done)
+
+
+def _run_shards(jobs: list[tuple[int, int, int, str, int]], workers: int) -> Iterator[int]:
     if workers == 1:
-        results: Iterator[int] = map(_write_shard, jobs)
-        for written in results:
-            done += written
-            if progress:
-                progress(done)
+        # In-process: no pool start-up for small corpora, and easier to debug.
+        yield from map(_write_shard, jobs)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for written in pool.map(_write_shard, jobs):
-            done += written
-            if progress:
-                progress(done)
+        yield from pool.map(_write_shard, jobs)
