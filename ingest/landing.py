@@ -7,13 +7,15 @@ exceptions, so one bad file cannot stop a run.
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import re
 import os
+import re
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -65,7 +67,7 @@ def scan(root: Path) -> Iterator[LandingFile]:
         try:
             entries = list(os.scandir(directory))
         except OSError as exc:
-            rel = _relative(Path(directory), root) or "."
+            rel = _shown(_relative(Path(directory), root))
             found.append(LandingFile(rel + "/", 0, 0, f"folder cannot be listed: {exc.strerror}"))
             continue
         for entry in entries:
@@ -80,19 +82,56 @@ def scan(root: Path) -> Iterator[LandingFile]:
                 st = entry.stat(follow_symlinks=True)
             except OSError as exc:
                 if wanted:
-                    reason = "symlink loop or dangling link" if entry.is_symlink() else exc.strerror
-                    found.append(
-                        LandingFile(_relative(Path(entry.path), root), 0, 0, f"file cannot be opened: {reason}")
-                    )
+                    reason = _link_problem(entry) if entry.is_symlink() else exc.strerror
+                    rel = _shown(_relative(Path(entry.path), root))
+                    found.append(LandingFile(rel, 0, 0, f"file cannot be opened: {reason}"))
                 continue
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            found.append(LandingFile(_relative(Path(entry.path), root), st.st_size, st.st_mtime_ns))
+            rel = _relative(Path(entry.path), root)
+            if not _storable(rel):
+                found.append(LandingFile(_shown(rel), 0, 0, "file or folder name is not valid UTF-8: rename it"))
+            elif not stat.S_ISREG(st.st_mode):
+                # A FIFO would block the read forever and a socket cannot be opened: report
+                # them instead of skipping them silently, so the operator sees why nothing loaded.
+                kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO, socket or device"
+                found.append(LandingFile(rel, 0, 0, f"not a regular file ({kind}): there is no page to read"))
+            else:
+                found.append(LandingFile(rel, st.st_size, st.st_mtime_ns))
     yield from sorted(found, key=lambda f: f.path)
 
 
 def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def _storable(rel: str) -> bool:
+    """Names that are not UTF-8 (e.g. Latin-1 names from a Windows share) come back from the
+    OS with surrogate escapes, which parquet and DuckDB refuse: one such name used to fail the
+    whole run."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """A name as it can be stored and shown: bytes that are not UTF-8 escaped (`caf\\xe9.txt`)."""
+    return name if _storable(name) else name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _link_problem(entry: os.DirEntry) -> str:
+    """Say which kind of broken link it is, and where it points, so it can be fixed by hand."""
+    try:
+        target = _shown(os.readlink(entry.path))
+    except OSError:
+        return "symlink loop or dangling link"
+    try:
+        os.stat(entry.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"symlink loop (points to '{target}')"
+        return f"dangling symlink (points to '{target}', which does not exist)"
+    return f"symlink to '{target}' cannot be followed"
 
 
 def read_file(root: Path, item: LandingFile, limits: Limits) -> PageRead:
@@ -115,8 +154,9 @@ def _failed(item: LandingFile, error: str) -> PageRead:
 
 
 def decode_page(path: str, size: int, mtime_ns: int, data: bytes, limits: Limits) -> PageRead:
-    """Bytes -> text. UTF-8 (with or without BOM), UTF-16 with BOM and Latin-1 are read as
-    text; bytes that look binary are kept raw and the page is rejected."""
+    """Bytes -> text. UTF-8 (with or without BOM), UTF-16 with BOM, cp1252 and Latin-1 are
+    read as text; bytes that look binary are kept raw and the page is rejected, and so is an
+    HTML document (its text kept)."""
     digest = hashlib.sha256(data).hexdigest()
     if len(data) > limits.max_page_bytes:
         return PageRead(path, size, mtime_ns, digest, None, None, None,
@@ -125,7 +165,16 @@ def decode_page(path: str, size: int, mtime_ns: int, data: bytes, limits: Limits
     if text is None:
         return PageRead(path, size, mtime_ns, digest, None, None, data,
                         "bytes are not text (binary content: NUL or control bytes, or no known encoding)")  # fmt: skip
+    if _HTML_START.match(text):
+        # A page saved from the browser as HTML otherwise parses, with '<!DOCTYPE html>' as
+        # its title and the markup in its fields. The text is kept, so nothing is lost.
+        return PageRead(path, size, mtime_ns, digest, text, encoding, None,
+                        "the file is an HTML document (it starts with an HTML tag), not a record page "
+                        "in plain text: save the page as text")  # fmt: skip
     return PageRead(path, size, mtime_ns, digest, text, encoding, None, None)
+
+
+_HTML_START = re.compile(r"\A\ufeff?\s*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
 
 
 def _decode(data: bytes) -> tuple[str | None, str | None]:
@@ -138,11 +187,21 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        encoding = "latin-1"
+        text, encoding = _decode_8bit(data)
     if _looks_binary(text):
         return None, None
     return text, encoding
+
+
+def _decode_8bit(data: bytes) -> tuple[str, str]:
+    """Latin-1, unless bytes 0x80-0x9F occur: in Latin-1 those are C1 control characters no
+    text uses, while a page saved on Windows (cp1252) uses them for quotes and dashes."""
+    if re.search(b"[\x80-\x9f]", data):
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass  # one of the five bytes cp1252 leaves undefined: not cp1252 after all
+    return data.decode("latin-1"), "latin-1"
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
@@ -165,8 +224,13 @@ def read_archive(root: Path, item: LandingFile, limits: Limits) -> Iterator[Page
             yield from _zip_members(archive_path, item, limits)
         else:
             yield from _tar_members(archive_path, item, limits)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as exc:
         yield _failed(item, f"archive cannot be read: {exc}")
+
+
+# What reading one zip member can raise: a corrupt stream or bad CRC (BadZipFile, zlib.error,
+# EOFError), a password (RuntimeError), a compression method Python lacks (NotImplementedError).
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
 
 
 def _member_problem(name: str) -> str | None:
@@ -176,23 +240,41 @@ def _member_problem(name: str) -> str | None:
     return None
 
 
-def _member(item: LandingFile, name: str, data: bytes, limits: Limits) -> PageRead:
-    return decode_page(f"{item.path}{ARCHIVE_SEPARATOR}{name}", len(data), item.mtime_ns, data, limits)
+def _member(item: LandingFile, label: str, data: bytes, limits: Limits) -> PageRead:
+    return decode_page(f"{item.path}{ARCHIVE_SEPARATOR}{label}", len(data), item.mtime_ns, data, limits)
 
 
-def _member_failed(item: LandingFile, name: str, error: str) -> PageRead:
-    virtual = LandingFile(f"{item.path}{ARCHIVE_SEPARATOR}{name}", 0, item.mtime_ns)
+def _member_failed(item: LandingFile, label: str, error: str) -> PageRead:
+    virtual = LandingFile(f"{item.path}{ARCHIVE_SEPARATOR}{label}", 0, item.mtime_ns)
     return _failed(virtual, error)
+
+
+def _labeller() -> Callable[[str], str]:
+    """Member name -> the label its page path uses, unique within the archive. An archive can
+    hold one name twice (zip append, tar update) and the load keys a run's pages by path, so
+    later copies are labelled `name#2`, `name#3`: both kept, and the later copy sorts later,
+    as it would win on extraction. Names that are not UTF-8 (tar) are shown escaped."""
+    seen: dict[str, int] = {}
+
+    def label(name: str) -> str:
+        name = _shown(name)
+        seen[name] = seen.get(name, 0) + 1
+        return name if seen[name] == 1 else f"{name}#{seen[name]}"
+
+    return label
 
 
 def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[PageRead]:
     with zipfile.ZipFile(path) as zf:
         budget = limits.max_archive_bytes
+        label = _labeller()
         for info in zf.infolist():
             if info.is_dir() or not info.filename.endswith(".txt"):
                 continue
             name = info.filename
             problem = _member_problem(name)
+            if problem is None and info.flag_bits & 0x1:
+                problem = f"archive member '{name}' is encrypted (password-protected): pack it without a password"
             if problem is None and (info.external_attr >> 16) & 0o170000 == 0o120000:
                 problem = f"archive member '{name}' is a symbolic link"
             if problem is None and info.file_size > limits.max_page_bytes:
@@ -208,23 +290,41 @@ def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
             if problem is None and info.file_size > budget:
                 problem = f"archive inflates past its {limits.max_archive_bytes:,}-byte limit at member '{name}'"
             if problem:
-                yield _member_failed(item, name, problem)
+                yield _member_failed(item, label(name), problem)
                 continue
             # Read at most the declared size + 1: a lying header cannot make us inflate more.
-            with zf.open(info) as fh:
-                data = fh.read(info.file_size + 1)
+            try:
+                with zf.open(info) as fh:
+                    data = fh.read(info.file_size + 1)
+            except _MEMBER_ERRORS as exc:
+                # One damaged member must not cost the members after it (they used to be lost
+                # unreported) nor, for a password or an unknown method, the whole run.
+                yield _member_failed(item, label(name), f"archive member '{name}' cannot be read: {exc}")
+                continue
             if len(data) > info.file_size:
-                yield _member_failed(item, name, f"archive member '{name}' inflates past its declared size")
+                yield _member_failed(item, label(name), f"archive member '{name}' inflates past its declared size")
                 continue
             budget -= len(data)
-            yield _member(item, name, data, limits)
+            yield _member(item, label(name), data, limits)
 
 
 def _tar_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[PageRead]:
-    budget = limits.max_archive_bytes
+    # A .tar.gz is one compressed stream: even a member that is skipped gets inflated to reach
+    # the next header. So the stream position, not only the bytes kept, is held to the limits.
+    ceiling = min(limits.max_archive_bytes, max(1, path.stat().st_size) * limits.max_compression_ratio)
+    label = _labeller()
     with tarfile.open(path, "r:*") as tf:
         for info in tf:
             name = info.name
+            if info.offset_data + info.size > ceiling:
+                yield _member_failed(
+                    item,
+                    label(name),
+                    f"archive inflates past {ceiling:,} bytes (its limit, or {limits.max_compression_ratio} "
+                    f"times its size: a bomb) at member '{name}' ({info.size:,} bytes): "
+                    "this member and any after it are not read",
+                )
+                return
             if info.isdir() or not name.endswith(".txt"):
                 continue
             problem = _member_problem(name)
@@ -234,15 +334,12 @@ def _tar_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
                 problem = f"archive member '{name}' is not a regular file"
             if problem is None and info.size > limits.max_page_bytes:
                 problem = f"archive member '{name}' inflates to {info.size:,} bytes, above the page limit"
-            if problem is None and info.size > budget:
-                problem = f"archive inflates past its {limits.max_archive_bytes:,}-byte limit at member '{name}'"
             if problem:
-                yield _member_failed(item, name, problem)
+                yield _member_failed(item, label(name), problem)
                 continue
             fh = tf.extractfile(info)
             data = fh.read(info.size + 1) if fh else b""
-            budget -= len(data)
-            yield _member(item, name, data, limits)
+            yield _member(item, label(name), data, limits)
 
 
 def read_landing_item(root: Path, item: LandingFile, limits: Limits) -> list[PageRead]:

@@ -14,6 +14,7 @@ import polars as pl
 
 from recordpage import Record, split_title
 from schemas import CORE_TABLES, WarehouseTable
+from schemas.core import Trials
 
 REC = "_rec"
 _TRIAL_TEXT_FIELDS = (
@@ -33,80 +34,75 @@ def empty_frame(model: type[WarehouseTable]) -> pl.DataFrame:
 
 def build_tables(records: Sequence[tuple[int, str, str, Record]]) -> dict[str, pl.DataFrame]:
     """(rec, sha256, source path, Record) tuples -> {table name: frame with `_rec` + the model's columns}."""
-    cols: dict[str, dict[str, list]] = {m.__table__.name: {} for m in CORE_TABLES}
-
-    def add(table: str, **values: object) -> None:
-        target = cols[table]
-        for key, value in values.items():
-            target.setdefault(key, []).append(value)
-
-    raw: dict[str, list] = {f: [] for f in ("start_raw", "completion_raw", "last_updated_raw")}
+    trials: list[tuple] = []
+    rows: dict[str, list[tuple]] = {m.__table__.name: [] for m in CORE_TABLES if m.__table__.name != "trials"}
+    conditions, arms, interventions, links = (
+        rows["conditions"],
+        rows["arms"],
+        rows["interventions"],
+        rows["arm_interventions"],
+    )
+    criteria, sites, sponsors, identifiers = rows["criteria"], rows["sites"], rows["sponsors"], rows["identifiers"]
+    countries, extras = rows["countries"], rows["extra_sections"]
     for rec, sha256, source_path, r in records:
+        n = r.nct_id
         brief_title, acronym = split_title(r.title)
-        add("trials", _rec=rec, nct_id=r.nct_id, brief_title=brief_title, acronym=acronym,
-            has_results=r.has_results, phases=r.phases, enrollment=r.enrollment,
-            healthy_volunteers=r.healthy_volunteers, title=r.title, sha256=sha256, source_path=source_path,
-            **{f: getattr(r, f) for f in _TRIAL_TEXT_FIELDS})  # fmt: skip
         lead = next((s for s in r.sponsors if s.role == "lead"), None)
-        add("trials", lead_sponsor=lead.name if lead else None, lead_sponsor_class=lead.agency_class if lead else None)
-        raw["start_raw"].append(r.start_date)
-        raw["completion_raw"].append(r.completion_date)
-        raw["last_updated_raw"].append(r.last_updated)
-        for i, c in enumerate(r.conditions, 1):
-            add("conditions", _rec=rec, nct_id=r.nct_id, condition_ordinal=i, condition=c)
-        index_of = {}
-        for i, iv in enumerate(r.interventions, 1):
-            index_of.setdefault(iv.name, i)
-            add("interventions", _rec=rec, nct_id=r.nct_id, intervention_ordinal=i, name=iv.name,
-                intervention_type=iv.intervention_type, description=iv.description)  # fmt: skip
-        for a, arm in enumerate(r.arms, 1):
-            add("arms", _rec=rec, nct_id=r.nct_id, arm_ordinal=a, label=arm.label, arm_type=arm.arm_type,
-                description=arm.description)  # fmt: skip
-            linked: set[int] = set()
-            for name in arm.intervention_names:
-                # An arm naming an intervention the Interventions section lacks points at
-                # ordinal 0, which the arm_interventions rules reject with the name in the reason.
-                i = index_of.get(name, 0)
-                if i in linked:
-                    continue
-                linked.add(i)
-                add("arm_interventions", _rec=rec, nct_id=r.nct_id, arm_ordinal=a, intervention_ordinal=i)
-        for i, c in enumerate(r.criteria, 1):
-            add("criteria", _rec=rec, nct_id=r.nct_id, criterion_ordinal=i, kind=c.kind, marker=c.marker,
-                text=c.text, depth=c.depth, parent_ordinal=c.parent)  # fmt: skip
-        for i, s in enumerate(r.sites, 1):
-            add("sites", _rec=rec, nct_id=r.nct_id, site_ordinal=i, facility=s.facility, city=s.city,
-                state=s.state, country=s.country, status=s.status)  # fmt: skip
-        for i, s in enumerate(r.sponsors, 1):
-            add("sponsors", _rec=rec, nct_id=r.nct_id, sponsor_ordinal=i, name=s.name,
-                agency_class=s.agency_class, role=s.role)  # fmt: skip
-        for i, x in enumerate(r.identifiers, 1):
-            add("identifiers", _rec=rec, nct_id=r.nct_id, identifier=x.identifier, identifier_type=x.identifier_type,
-                identifier_source=x.identifier_source, identifier_ordinal=i)  # fmt: skip
-        for i, c in enumerate(r.countries, 1):
-            add("countries", _rec=rec, nct_id=r.nct_id, country_ordinal=i, country=c)
-        for i, e in enumerate(r.extras, 1):
-            add("extra_sections", _rec=rec, nct_id=r.nct_id, extra_ordinal=i, section=e.section, label=e.label,
-                content=e.content)  # fmt: skip
+        trials.append(
+            (rec, n, brief_title, acronym, r.has_results, r.phases, r.enrollment, r.healthy_volunteers, r.title,
+             sha256, source_path, lead.name if lead else None, lead.agency_class if lead else None,
+             r.start_date, r.completion_date, r.last_updated, *[getattr(r, f) for f in _TRIAL_TEXT_FIELDS])
+        )  # fmt: skip
+        conditions.extend((rec, n, i, c) for i, c in enumerate(r.conditions, 1))
+        interventions.extend(
+            (rec, n, i, x.name, x.intervention_type, x.description) for i, x in enumerate(r.interventions, 1)
+        )
+        arms.extend((rec, n, i, a.label, a.arm_type, a.description) for i, a in enumerate(r.arms, 1))
+        if any(a.intervention_names for a in r.arms):
+            links.extend(_arm_links(rec, r))
+        criteria.extend((rec, n, i, c.kind, c.marker, c.text, c.depth, c.parent) for i, c in enumerate(r.criteria, 1))
+        sites.extend((rec, n, i, s.facility, s.city, s.state, s.country, s.status) for i, s in enumerate(r.sites, 1))
+        sponsors.extend((rec, n, i, s.name, s.agency_class, s.role) for i, s in enumerate(r.sponsors, 1))
+        identifiers.extend(
+            (rec, n, x.identifier, x.identifier_type, x.identifier_source, i) for i, x in enumerate(r.identifiers, 1)
+        )
+        countries.extend((rec, n, i, c) for i, c in enumerate(r.countries, 1))
+        extras.extend((rec, n, i, e.section, e.label, e.content) for i, e in enumerate(r.extras, 1))
 
-    frames = {}
+    frames = {"trials": _trials_frame(trials)}
     for model in CORE_TABLES:
         name = model.__table__.name
-        schema = {REC: pl.Int32, **polars_schema(model)}
-        data = cols[name]
-        if name == "trials":
-            frames[name] = _trials_frame(data, raw, schema)
-        elif data:
-            frames[name] = pl.DataFrame(data, schema={k: schema[k] for k in data}).select(list(schema))
-        else:
-            frames[name] = pl.DataFrame(schema=schema)
-    return frames
+        if name != "trials":
+            schema = {REC: pl.Int32, **polars_schema(model)}
+            frames[name] = pl.DataFrame(rows[name], schema=schema, orient="row")
+    return {m.__table__.name: frames[m.__table__.name] for m in CORE_TABLES}
 
 
-def _trials_frame(data: dict[str, list], raw: dict[str, list], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    given = {k: v for k, v in schema.items() if k in data}
-    frame = pl.DataFrame(data, schema=given) if data else pl.DataFrame(schema=given)
-    frame = frame.with_columns(pl.DataFrame(raw, schema={k: pl.Utf8 for k in raw}))
+def _arm_links(rec: int, r: Record) -> list[tuple]:
+    """Arm -> intervention ordinals, matched by name. A name the Interventions section lacks
+    points at ordinal 0, which the arm_interventions rules reject with the name in the reason."""
+    index_of: dict[str, int] = {}
+    for i, x in enumerate(r.interventions, 1):
+        index_of.setdefault(x.name, i)
+    out = []
+    for a, arm in enumerate(r.arms, 1):
+        for i in dict.fromkeys(index_of.get(name, 0) for name in arm.intervention_names):
+            out.append((rec, r.nct_id, a, i))
+    return out
+
+
+_TRIAL_ROW = {
+    REC: pl.Int32, "nct_id": pl.Utf8, "brief_title": pl.Utf8, "acronym": pl.Utf8, "has_results": pl.Boolean,
+    "phases": pl.List(pl.Utf8), "enrollment": pl.Int32, "healthy_volunteers": pl.Boolean, "title": pl.Utf8,
+    "sha256": pl.Utf8, "source_path": pl.Utf8, "lead_sponsor": pl.Utf8, "lead_sponsor_class": pl.Utf8,
+    "start_raw": pl.Utf8, "completion_raw": pl.Utf8, "last_updated_raw": pl.Utf8,
+    **{f: pl.Utf8 for f in _TRIAL_TEXT_FIELDS},
+}  # fmt: skip
+
+
+def _trials_frame(rows: list[tuple]) -> pl.DataFrame:
+    schema = {REC: pl.Int32, **polars_schema(Trials)}
+    frame = pl.DataFrame(rows, schema=_TRIAL_ROW, orient="row")
     return frame.with_columns(
         last_updated=_to_date(pl.col("last_updated_raw")),
         start_date=_to_date(pl.col("start_raw")),

@@ -12,6 +12,7 @@ import duckdb
 from ingest.landing import Limits
 from ingest.stages import Known, Settings
 from pipelines import settings as s
+from warehouse.store import configure
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -50,7 +51,7 @@ class WarehouseResource(dg.ConfigurableResource):
         deadline = time.monotonic() + max(self.wait_seconds, 10.0)
         while True:
             try:
-                return duckdb.connect(str(self.warehouse), read_only=True)
+                return configure(duckdb.connect(str(self.warehouse), read_only=True))
             except duckdb.Error as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise

@@ -72,8 +72,9 @@ class TrialVersions(WarehouseTable):
     first_seen: Timestamp = pa.Field()
     superseded_at: Timestamp = pa.Field(nullable=True)
     source_path: Text = pa.Field()
-    # The version's trials row (contract fields) as JSON, so `trial_changes` can diff versions.
-    fields_json: Text = pa.Field()
+    # The version's trials row as JSON, taken when it is superseded, so `trial_changes` can diff
+    # versions; NULL for the current version, whose row is in `trials`.
+    fields_json: Text = pa.Field(nullable=True)
 
 
 @table("ingest_runs", "One row per ingest run.", key_constraint=True)

@@ -45,16 +45,24 @@ def create_table(model: type[WarehouseTable]) -> str:
 
 def trial_changes_view() -> str:
     """`trial_changes`: for consecutive versions of a trial, each contract field whose value
-    changed, old and new. Field list comes from the Trials model (lineage columns excluded)."""
-    fields = [c for c in Trials.to_schema().columns if c not in ("nct_id", "sha256", "source_path", "title")]
+    changed, old and new. A superseded version's values are its JSON snapshot; the current
+    version's are its `trials` row. Field list comes from the Trials model."""
+    cols = list(Trials.to_schema().columns)
+    fields = [c for c in cols if c not in ("nct_id", "sha256", "source_path", "title")]
     keys = ", ".join(f"'{f}'" for f in fields)
+    current = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in cols) + "))::VARCHAR"
     return f"""
 CREATE OR REPLACE VIEW trial_changes AS
-WITH ordered AS (
-    SELECT nct_id, sha256, first_seen, fields_json,
-           lag(sha256) OVER w AS previous_sha256,
-           lag(fields_json) OVER w AS previous_json
-    FROM trial_versions
+WITH versions AS (
+    SELECT v.nct_id, v.sha256, v.first_seen, v.last_updated,
+           coalesce(v.fields_json, CASE WHEN t.nct_id IS NOT NULL THEN {current} END) AS fields_json
+    FROM trial_versions v
+    LEFT JOIN trials t ON t.nct_id = v.nct_id AND v.superseded_at IS NULL
+    WHERE v.nct_id IN (SELECT nct_id FROM trial_versions GROUP BY nct_id HAVING count(*) > 1)
+),
+ordered AS (
+    SELECT *, lag(sha256) OVER w AS previous_sha256, lag(fields_json) OVER w AS previous_json
+    FROM versions
     WINDOW w AS (PARTITION BY nct_id ORDER BY first_seen, last_updated NULLS FIRST, sha256)
 ),
 fields AS (SELECT unnest([{keys}]) AS field)

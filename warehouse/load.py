@@ -119,6 +119,32 @@ def _load(
         "CREATE OR REPLACE TEMP TABLE winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_outcomes WHERE outcome = 'load'"
     )
 
+    # Versions first, while the rows being replaced are still in `trials`: the current version
+    # of each incoming trial is superseded and keeps a JSON snapshot of its trials row (what
+    # `trial_changes` diffs). The current version needs no snapshot: its row is in `trials`.
+    snapshot = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in columns(Trials)) + "))::VARCHAR"
+    con.execute(f"""
+        UPDATE trial_versions v SET superseded_at = getvariable('now'), fields_json = {snapshot}
+        FROM winners w, trials t
+        WHERE v.nct_id = w.nct_id AND t.nct_id = w.nct_id AND v.superseded_at IS NULL AND v.sha256 <> w.sha256
+    """)
+    con.execute("""
+        INSERT INTO trial_versions
+        SELECT w.nct_id, w.sha256, TRY_CAST(o.last_updated AS DATE), getvariable('now'), NULL, w.path, NULL
+        FROM winners w JOIN run_outcomes o USING (batch, _rec)
+        ON CONFLICT (nct_id, sha256) DO UPDATE SET superseded_at = NULL, fields_json = NULL, source_path = excluded.source_path
+    """)
+    if batches:
+        # Duplicate losers never reach `trials`: their snapshot comes from the staged rows.
+        files = _paths([table_path(staging, "trials", b) for b in batches])
+        con.execute(f"""
+            INSERT INTO trial_versions
+            SELECT t.nct_id, t.sha256, t.last_updated, getvariable('now'), getvariable('now'), t.source_path, {snapshot}
+            FROM read_parquet({files}) t JOIN run_outcomes o ON t._batch = o.batch AND t._rec = o._rec
+            WHERE o.outcome = 'duplicate'
+            ON CONFLICT (nct_id, sha256) DO NOTHING
+        """)
+
     # Core tables: replace every row of each incoming trial.
     rows: dict[str, int] = {}
     for model in CORE_TABLES:
@@ -133,32 +159,6 @@ def _load(
                 WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)
             """)
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-
-    # Versions: the new current version of each loaded trial, earlier ones superseded;
-    # duplicate losers are kept as versions that were never current.
-    trial_cols = ", ".join(c for c in columns(Trials))
-    con.execute("""
-        UPDATE trial_versions v SET superseded_at = getvariable('now')
-        FROM winners w WHERE v.nct_id = w.nct_id AND v.superseded_at IS NULL AND v.sha256 <> w.sha256
-    """)
-    con.execute(f"""
-        INSERT INTO trial_versions
-        SELECT t.nct_id, t.sha256, t.last_updated, getvariable('now'), NULL, t.source_path,
-               to_json(struct_pack({", ".join(f"{c} := t.{c}" for c in columns(Trials))}))::VARCHAR
-        FROM trials t JOIN winners w ON t.nct_id = w.nct_id
-        ON CONFLICT (nct_id, sha256) DO UPDATE SET superseded_at = NULL, source_path = excluded.source_path
-    """)
-    if batches:
-        files = _paths([table_path(staging, "trials", b) for b in batches])
-        con.execute(f"""
-            INSERT INTO trial_versions
-            SELECT s.nct_id, s.sha256, s.last_updated, getvariable('now'), getvariable('now'), s.source_path,
-                   to_json(struct_pack({", ".join(f"{c} := s.{c}" for c in columns(Trials))}))::VARCHAR
-            FROM read_parquet({files}) s JOIN run_outcomes o ON s._batch = o.batch AND s._rec = o._rec
-            WHERE o.outcome = 'duplicate'
-            ON CONFLICT (nct_id, sha256) DO NOTHING
-        """)
-    del trial_cols
 
     # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
     # that read these bytes; pages skipped as unchanged by size and mtime are marked seen in

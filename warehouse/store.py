@@ -102,6 +102,7 @@ def open_for_write(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             next_wal.unlink(missing_ok=True)
         con = duckdb.connect(str(path))
     try:
+        configure(con)
         ensure_schema(con)
         yield con
         con.execute("CHECKPOINT")
@@ -121,6 +122,16 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+# DuckDB would take up to 80% of RAM; the pipeline promises a bounded footprint instead, and
+# spills to disk past this (large loads only get slower, never fail for memory).
+MEMORY_LIMIT = "1GB"
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in all_ddl():
         con.execute(statement)
@@ -129,4 +140,4 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `python -m pipelines ingest` first")
-    return duckdb.connect(str(path), read_only=True)
+    return configure(duckdb.connect(str(path), read_only=True))
