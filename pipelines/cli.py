@@ -8,6 +8,7 @@ python -m pipelines bench --count N
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ingest.add_argument("--batch-size", type=int, default=2000, help="pages per batch (bounds memory)")
     ingest.add_argument("--quiet", action="store_true", help="print only the summary")
+    ingest.add_argument("--summary-json", type=Path, help="also write the summary as JSON to this file")
 
     synth = sub.add_parser("synth", help="write N synthetic record pages for benchmarks")
     synth.add_argument("--count", type=int, required=True)
@@ -91,4 +93,6 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(f"ingest failed: {exc}", file=sys.stderr)
         return exc.exit_code
     print(summary.render())
+    if args.summary_json:
+        args.summary_json.write_text(json.dumps(summary.to_dict(), default=str, indent=2))
     return 0

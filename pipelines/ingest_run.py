@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -44,6 +44,9 @@ class Summary:
     @property
     def pages_read(self) -> int:
         return self.load["extract"]["files_read"]
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "stage_seconds": self.stage_seconds}
 
     def render(self) -> str:
         x, load = self.load["extract"], self.load

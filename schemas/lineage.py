@@ -12,7 +12,7 @@ Timestamp = pl.Datetime(time_unit="us", time_zone="UTC")
 SHA256 = r"^[0-9a-f]{64}$"
 
 
-@table("source_records", "Every page ever read, valid or not, with its raw text.", key_constraint=True)
+@table("source_records", "Every page ever read, valid or not, with its raw text.")
 class SourceRecords(WarehouseTable):
     class Config:
         unique = ["sha256", "source_path"]  # the primary key
@@ -29,9 +29,7 @@ class SourceRecords(WarehouseTable):
     raw_bytes: pl.Binary = pa.Field(nullable=True)  # only when the bytes are not text
 
 
-@table(
-    "landing_files", "What each landing file looked like when last read, to skip unchanged ones.", key_constraint=True
-)
+@table("landing_files", "What each landing file looked like when last read, to skip unchanged ones.")
 class LandingFiles(WarehouseTable):
     class Config:
         unique = ["path"]  # the primary key
@@ -43,7 +41,7 @@ class LandingFiles(WarehouseTable):
     last_seen: Timestamp = pa.Field()
 
 
-@table("rejected_records", "Why a page did not reach the core tables.", key_constraint=True)
+@table("rejected_records", "Why a page did not reach the core tables.")
 class RejectedRecords(WarehouseTable):
     class Config:
         unique = ["sha256", "source_path"]  # the primary key
@@ -59,9 +57,7 @@ class RejectedRecords(WarehouseTable):
     run_id: Text = pa.Field()
 
 
-@table(
-    "trial_versions", "Every version of every trial seen; the current one has no superseded_at.", key_constraint=True
-)
+@table("trial_versions", "Every version of every trial seen; the current one has no superseded_at.")
 class TrialVersions(WarehouseTable):
     class Config:
         unique = ["nct_id", "sha256"]  # the primary key

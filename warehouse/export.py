@@ -56,7 +56,7 @@ def export_all(
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         if changed is not None and name not in changed and previous and _link(previous / out.name, out):
             continue
-        con.execute(f"COPY (SELECT * FROM {name}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY (SELECT * FROM {name}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '64MB')")
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)

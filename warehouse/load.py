@@ -128,11 +128,15 @@ def _load(
         FROM winners w, trials t
         WHERE v.nct_id = w.nct_id AND t.nct_id = w.nct_id AND v.superseded_at IS NULL AND v.sha256 <> w.sha256
     """)
+    # Upserts are spelled as delete + insert: DuckDB's ON CONFLICT goes row by row through an
+    # index, far too slow for a 580,000-page load.
+    con.execute("""
+        DELETE FROM trial_versions v USING winners w WHERE v.nct_id = w.nct_id AND v.sha256 = w.sha256
+    """)
     con.execute("""
         INSERT INTO trial_versions
         SELECT w.nct_id, w.sha256, TRY_CAST(o.last_updated AS DATE), getvariable('now'), NULL, w.path, NULL
         FROM winners w JOIN run_outcomes o USING (batch, _rec)
-        ON CONFLICT (nct_id, sha256) DO UPDATE SET superseded_at = NULL, fields_json = NULL, source_path = excluded.source_path
     """)
     if batches:
         # Duplicate losers never reach `trials`: their snapshot comes from the staged rows.
@@ -142,7 +146,7 @@ def _load(
             SELECT t.nct_id, t.sha256, t.last_updated, getvariable('now'), getvariable('now'), t.source_path, {snapshot}
             FROM read_parquet({files}) t JOIN run_outcomes o ON t._batch = o.batch AND t._rec = o._rec
             WHERE o.outcome = 'duplicate'
-            ON CONFLICT (nct_id, sha256) DO NOTHING
+              AND NOT EXISTS (SELECT 1 FROM trial_versions v WHERE v.nct_id = t.nct_id AND v.sha256 = t.sha256)
         """)
 
     # Core tables: replace every row of each incoming trial.
@@ -164,28 +168,36 @@ def _load(
     # that read these bytes; pages skipped as unchanged by size and mtime are marked seen in
     # landing_files instead, so an unchanged run does not rewrite the big text table.
     con.execute("""
+        UPDATE source_records s SET last_seen = getvariable('now')
+        FROM run_outcomes o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
+    """)
+    con.execute("""
         INSERT INTO source_records
         SELECT p.sha256, p.path, o.nct_id, getvariable('now'), getvariable('now'), p.text, p.size, p.encoding, p.raw
         FROM run_pages p JOIN run_outcomes o USING (path)
-        ON CONFLICT (sha256, source_path) DO UPDATE SET last_seen = excluded.last_seen
+        WHERE NOT EXISTS (SELECT 1 FROM source_records s WHERE s.sha256 = p.sha256 AND s.source_path = p.path)
     """)
     con.execute(f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM read_parquet('{scanned.as_posix()}')")
     con.execute("""
-        INSERT INTO landing_files
-        SELECT sc.path, sc.size, sc.mtime_ns, NULL, getvariable('now') FROM scanned sc WHERE sc.is_archive
+        CREATE OR REPLACE TEMP TABLE landed AS
+        SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc WHERE sc.is_archive
         UNION ALL
-        SELECT p.path, p.size, p.mtime_ns, p.sha256, getvariable('now') FROM run_pages p WHERE p.error IS NULL
-        ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-                                         sha256 = excluded.sha256, last_seen = excluded.last_seen
+        SELECT p.path, p.size, p.mtime_ns, p.sha256 FROM run_outcomes o JOIN run_pages p USING (path) WHERE p.error IS NULL
     """)
+    con.execute("DELETE FROM landing_files WHERE path IN (SELECT path FROM landed)")
+    con.execute("INSERT INTO landing_files SELECT *, getvariable('now') FROM landed")
     con.execute("UPDATE landing_files SET last_seen = getvariable('now') WHERE path IN (SELECT path FROM scanned)")
 
     # Quarantine: new rejections; earlier ones resolved when their path or trial loads now.
     con.execute("""
+        UPDATE rejected_records r SET reason = o.reason, run_id = ?
+        FROM run_outcomes o WHERE o.outcome = 'rejected' AND r.sha256 = o.sha256 AND r.source_path = o.path
+    """, [run_id])  # fmt: skip
+    con.execute("""
         INSERT INTO rejected_records
         SELECT sha256, path, nct_id, stage, reason, getvariable('now'), NULL, ?
-        FROM run_outcomes WHERE outcome = 'rejected'
-        ON CONFLICT (sha256, source_path) DO UPDATE SET reason = excluded.reason, run_id = excluded.run_id
+        FROM run_outcomes o WHERE outcome = 'rejected'
+          AND NOT EXISTS (SELECT 1 FROM rejected_records r WHERE r.sha256 = o.sha256 AND r.source_path = o.path)
     """, [run_id])  # fmt: skip
     resolved = con.execute("""
         UPDATE rejected_records SET resolved_at = getvariable('now')
