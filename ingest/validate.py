@@ -43,10 +43,13 @@ def _describe(table: str, frame: pl.DataFrame, cases: pl.DataFrame) -> list[tupl
     for case in cases.iter_rows(named=True):
         index, column, check = case.get("index"), case.get("column"), str(case.get("check"))
         value = case.get("failure_case")
-        where = f"{table}.{column}" if column and column != table else table
         if len(check) > 120:
             check = check[:117] + "..."
-        message = f"{where}: value {_short(value)} breaks rule {check}"
+        if case.get("schema_context") == "DataFrameSchema":
+            # A row-level rule: the failure case is the whole row; the rule's name says it all.
+            message = f"{table}: the row breaks rule '{check}'"
+        else:
+            message = f"{table}.{column}: value {_short(value)} breaks rule {check}"
         # A failure without a row index is about the whole frame (e.g. a missing column).
         targets = [recs[int(index)]] if index is not None else everyone
         out.extend((int(rec), message) for rec in targets)

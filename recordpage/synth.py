@@ -787,7 +787,27 @@ def synth_record(rng: random.Random, nct_number: int) -> Record:
     record.countries = list(dict.fromkeys(site.country for site in record.sites if site.country))
     record.sponsors = _sponsors(rng)
     record.identifiers = _identifiers(rng)
+    _keep_consistent(record)
     return record
+
+
+def _first_day(date: str) -> str:
+    return date + "-01-01"[len(date) - 4 :] if len(date) < 10 else date
+
+
+def _age_days(age: str) -> float:
+    number, unit = age.split(" ")
+    return float(number) * {"Year": 365.25, "Month": 30.44, "Week": 7.0, "Day": 1.0}.get(unit.rstrip("s"), 1.0)
+
+
+def _keep_consistent(record: Record) -> None:
+    """Real records pass the warehouse rules: a start no later than the completion, a minimum
+    age no higher than the maximum. Random draws can break both; repair them here."""
+    if record.start_date and record.completion_date:
+        if _first_day(record.completion_date) < _first_day(record.start_date):
+            record.completion_date = record.start_date
+    if record.minimum_age and record.maximum_age and _age_days(record.minimum_age) > _age_days(record.maximum_age):
+        record.maximum_age = None
 
 
 def _design(rng: random.Random, record: Record, observational: bool) -> None:
