@@ -18,7 +18,7 @@ from pipelines.resources import WarehouseResource
 from schemas import CORE_TABLES
 from warehouse.export import export_all
 from warehouse.load import load
-from warehouse.store import open_for_write, writer_lock
+from warehouse.store import open_for_write, raw_store, writer_lock
 
 GROUP = "ingest"
 
@@ -114,6 +114,7 @@ def warehouse_tables(
             files_unchanged_by_stat=extract_info["files_unchanged"],
             extra_sections=parse_info["extra_sections"],
             summary_json=stages.summary_json_dict(extract_info, parse_info, validated_records),
+            raw_root=raw_store(warehouse.warehouse),
         )
         metadata: dict[str, object] = {f"rows/{name}": count for name, count in result.rows.items()}
         metadata.update(

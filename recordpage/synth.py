@@ -803,9 +803,9 @@ def _age_days(age: str) -> float:
 def _keep_consistent(record: Record) -> None:
     """Real records pass the warehouse rules: a start no later than the completion, a minimum
     age no higher than the maximum. Random draws can break both; repair them here."""
-    if record.start_date and record.completion_date:
-        if _first_day(record.completion_date) < _first_day(record.start_date):
-            record.completion_date = record.start_date
+    dates = record.start_date, record.completion_date
+    if dates[0] and dates[1] and _first_day(dates[1]) < _first_day(dates[0]):
+        record.completion_date = record.start_date
     if record.minimum_age and record.maximum_age and _age_days(record.minimum_age) > _age_days(record.maximum_age):
         record.maximum_age = None
 

@@ -31,6 +31,8 @@ class TableSpec:
     # Declare the key as a DuckDB PRIMARY KEY too. Off for the big child tables, where an index
     # would slow every load; their keys are checked by the asset checks instead.
     key_constraint: bool = False
+    # A view is declared here for its columns and rules; `warehouse/ddl.py` builds its query.
+    is_view: bool = False
 
 
 class WarehouseTable(pa.DataFrameModel):
@@ -59,9 +61,10 @@ def table(
     description: str,
     references: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] | None = None,
     key_constraint: bool = False,
+    is_view: bool = False,
 ) -> Callable[[M], M]:
     def attach(model: M) -> M:
-        model.__table__ = TableSpec(name, description, references or {}, key_constraint)
+        model.__table__ = TableSpec(name, description, references or {}, key_constraint, is_view)
         return model
 
     return attach

@@ -12,7 +12,12 @@ Timestamp = pl.Datetime(time_unit="us", time_zone="UTC")
 SHA256 = r"^[0-9a-f]{64}$"
 
 
-@table("source_records", "Every page ever read, valid or not, with its raw text.")
+@table(
+    "source_records",
+    "Every page ever read, valid or not, with its raw text. A view: the text lives in the raw "
+    "store (immutable parquet files beside the warehouse file), the rest in `source_pages`.",
+    is_view=True,
+)
 class SourceRecords(WarehouseTable):
     class Config:
         unique = ["sha256", "source_path"]  # the primary key
@@ -27,6 +32,21 @@ class SourceRecords(WarehouseTable):
     size_bytes: pl.Int64 = pa.Field(ge=0)
     encoding: Text = pa.Field(nullable=True)
     raw_bytes: pl.Binary = pa.Field(nullable=True)  # only when the bytes are not text
+
+
+@table("source_pages", "What is known of every page read; its bytes are in the raw store file `raw_file`.")
+class SourcePages(WarehouseTable):
+    class Config:
+        unique = ["sha256", "source_path"]  # the primary key
+
+    sha256: Text = pa.Field(str_matches=SHA256)
+    source_path: Text = pa.Field()
+    nct_id: Text = pa.Field(nullable=True)
+    first_seen: Timestamp = pa.Field()
+    last_seen: Timestamp = pa.Field()
+    size_bytes: pl.Int64 = pa.Field(ge=0)
+    encoding: Text = pa.Field(nullable=True)
+    raw_file: Text = pa.Field()  # relative to the raw store folder
 
 
 @table("landing_files", "What each landing file looked like when last read, to skip unchanged ones.")
@@ -97,6 +117,7 @@ class IngestRuns(WarehouseTable):
 
 LINEAGE_TABLES: tuple[type[WarehouseTable], ...] = (
     SourceRecords,
+    SourcePages,
     RejectedRecords,
     TrialVersions,
     IngestRuns,

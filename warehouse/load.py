@@ -8,6 +8,8 @@ updated, and the run is recorded. Either all of it commits or none of it does.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ import duckdb
 from ingest.stages import final_path, pages_path, table_path
 from schemas import CORE_TABLES
 from schemas.core import Trials
-from warehouse.ddl import columns
+from warehouse.ddl import columns, source_records_view
 
 
 @dataclass(slots=True)
@@ -54,19 +56,52 @@ def load(
     files_unchanged_by_stat: int,
     extra_sections: int,
     summary_json: str,
+    raw_root: Path,
 ) -> LoadResult:
     now = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
+    # The staged page batches become the raw store's files for this run (a rename, no copy).
+    # They are referenced only once the transaction commits; until then they are orphans that
+    # the next load removes, so a crash here leaves nothing half-visible.
+    raw_files = _move_into_raw_store(staging, batches, raw_root, run_id)
     con.execute("BEGIN TRANSACTION")
     try:
         result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat,
-                       extra_sections, summary_json)  # fmt: skip
+                       extra_sections, summary_json, raw_root, raw_files)  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        shutil.rmtree(raw_root / run_id, ignore_errors=True)
         raise
+    _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     return result
+
+
+def _move_into_raw_store(staging: Path, batches: list[int], raw_root: Path, run_id: str) -> list[Path]:
+    target = raw_root / run_id
+    target.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for batch in batches:
+        source = pages_path(staging, batch)
+        destination = target / source.name
+        if source.exists():
+            os.replace(source, destination)
+        moved.append(destination)
+    return moved
+
+
+def _prune_raw_store(con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
+    """Remove raw files no committed row points to (left by a crashed or failed run)."""
+    if not raw_root.is_dir():
+        return
+    referenced = {row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages").fetchall()}
+    for run_dir in raw_root.iterdir():
+        for file in run_dir.glob("*.parquet"):
+            if f"{run_dir.name}/{file.name}" not in referenced:
+                file.unlink()
+        if run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()
 
 
 def _load(
@@ -81,6 +116,8 @@ def _load(
     files_unchanged_by_stat,
     extra_sections,
     summary_json,
+    raw_root,
+    raw_files,
 ) -> LoadResult:
     con.execute("SET VARIABLE now = ?::TIMESTAMPTZ", [now])
     if batches:
@@ -88,14 +125,16 @@ def _load(
             f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})"
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths([pages_path(staging, b) for b in batches])})"
+            f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT *, '{run_id}/' || parse_filename(filename) AS raw_file "
+            f"FROM read_parquet({_paths(raw_files)}, filename = true)"
         )
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
                     "NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::INT AS extras WHERE false")  # fmt: skip
         con.execute("CREATE OR REPLACE TEMP VIEW run_pages AS SELECT NULL::VARCHAR AS path, NULL::BIGINT AS size, NULL::BIGINT AS mtime_ns, "
-                    "NULL::VARCHAR AS sha256, NULL::VARCHAR AS text, NULL::VARCHAR AS encoding, NULL::BLOB AS raw, NULL::VARCHAR AS error WHERE false")  # fmt: skip
+                    "NULL::VARCHAR AS sha256, NULL::VARCHAR AS text, NULL::VARCHAR AS encoding, NULL::BLOB AS raw, NULL::VARCHAR AS error, "
+                    "NULL::VARCHAR AS raw_file WHERE false")  # fmt: skip
 
     # New / changed / unchanged, judged against what the warehouse knew before this run.
     con.execute("""
@@ -168,15 +207,17 @@ def _load(
     # that read these bytes; pages skipped as unchanged by size and mtime are marked seen in
     # landing_files instead, so an unchanged run does not rewrite the big text table.
     con.execute("""
-        UPDATE source_records s SET last_seen = getvariable('now')
+        UPDATE source_pages s SET last_seen = getvariable('now')
         FROM run_outcomes o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
     """)
     con.execute("""
-        INSERT INTO source_records
-        SELECT p.sha256, p.path, o.nct_id, getvariable('now'), getvariable('now'), p.text, p.size, p.encoding, p.raw
+        INSERT INTO source_pages
+        SELECT p.sha256, p.path, o.nct_id, getvariable('now'), getvariable('now'), p.size, p.encoding, p.raw_file
         FROM run_pages p JOIN run_outcomes o USING (path)
-        WHERE NOT EXISTS (SELECT 1 FROM source_records s WHERE s.sha256 = p.sha256 AND s.source_path = p.path)
+        WHERE NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = p.sha256 AND s.source_path = p.path)
     """)
+    files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
+    con.execute(source_records_view(raw_root, files))
     con.execute(f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM read_parquet('{scanned.as_posix()}')")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE landed AS

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.ddl import all_ddl
+from warehouse.ddl import all_ddl, placeholder_views
 
 
 class WarehouseBusy(RuntimeError):
@@ -135,8 +135,13 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in all_ddl():
+    for statement in all_ddl() + placeholder_views():
         con.execute(statement)
+
+
+def raw_store(path: Path) -> Path:
+    """The folder of immutable parquet files holding page bytes: `trials.duckdb` -> `trials.raw/`."""
+    return path.with_suffix(".raw")
 
 
 def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
