@@ -89,7 +89,8 @@ def parse_criteria(lines: list[str]) -> list[Criterion]:
         line = raw.strip()
         if not line:
             continue
-        heading_kind = _HEADINGS.get(line.rstrip(":").strip().lower())
+        # Headings are short and start with I, E or K: skip the lookup for everything else.
+        heading_kind = _HEADINGS.get(line.rstrip(":").strip().lower()) if len(line) < 30 and line[0] in "IEKiek" else None
         if heading_kind is not None:
             kind = heading_kind
             stack = []
@@ -130,6 +131,13 @@ def _disambiguate_roman(style: str, value: int | None, marker: str, stack: list[
 
 def _place(stack: list[_Open], style: str, value: int | None) -> int:
     """Depth for a new item of `style`, given the open lists."""
+    if stack:
+        top = stack[-1]
+        if top.style == style and (value is None or (top.value is not None and value == top.value + 1)):
+            # The common case, the next item of the innermost list: no search needed.
+            same_elsewhere = any(level.style == style for level in stack[:-1])
+            if value is None or not same_elsewhere:
+                return len(stack) - 1
     same = [d for d, level in enumerate(stack) if level.style == style]
     if not same:
         if value is not None and value > 1 and stack:

@@ -98,7 +98,8 @@ def _value(reader: Callable[[str], object], value: str, section: str, field: str
 
 def _nonblank(section: Section) -> list[tuple[int, str]]:
     """(page line number, stripped text) of every non-blank content line."""
-    return [(section.first_line + k, s) for k, line in enumerate(section.lines) if (s := line.strip())]
+    first = section.first_line
+    return [(first + k, s) for k, line in enumerate(section.lines) if line and (s := line.strip())]
 
 
 def _text_between(section: Section, first: int, last: int) -> str | None:

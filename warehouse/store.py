@@ -131,6 +131,7 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     # Keeping insertion order would buffer whole tables (5 GB of page text) in memory.
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # the pipeline reports its own progress
     return con
 
 
