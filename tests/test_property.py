@@ -71,7 +71,7 @@ def records(draw: st.DrawFn, nct: int) -> Record:
             f"{draw(phrase(1, 3, commas=False))} {k}",
             draw(st.sampled_from(enums.INTERVENTION_TYPE)),
             draw(st.one_of(st.none(), paragraphs())),
-        )  # fmt: skip
+        )
         for k in range(n_interventions)
     ]
     arms = [
@@ -80,7 +80,7 @@ def records(draw: st.DrawFn, nct: int) -> Record:
             draw(st.sampled_from(enums.ARM_TYPE)),
             draw(st.one_of(st.none(), paragraphs())),
             [iv.name for iv in interventions if draw(st.booleans())],
-        )  # fmt: skip
+        )
         for k in range(draw(st.integers(0, 3)))
     ]
     sites = [
@@ -90,7 +90,7 @@ def records(draw: st.DrawFn, nct: int) -> Record:
             draw(st.one_of(st.none(), phrase(1, 2, commas=False))),
             draw(st.sampled_from(["Italy", "United States", "Korea, Republic of", "Brazil"])),
             draw(st.one_of(st.none(), st.sampled_from(enums.SITE_STATUS))),
-        )  # fmt: skip
+        )
         for _ in range(draw(st.integers(0, 4)))
     ]
     year = draw(st.integers(1990, 2024))
@@ -137,8 +137,11 @@ def test_page_round_trips_through_the_parser(record: Record) -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(st.integers(0, 10**8 - 1), min_size=1, max_size=5, unique=True).flatmap(
-    lambda ids: st.tuples(*[records(nct=i) for i in ids])))  # fmt: skip
+@given(
+    st.lists(st.integers(0, 10**8 - 1), min_size=1, max_size=5, unique=True).flatmap(
+        lambda ids: st.tuples(*[records(nct=i) for i in ids])
+    )
+)
 def test_warehouse_holds_what_the_pages_say(batch: tuple[Record, ...]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -152,20 +155,35 @@ def test_warehouse_holds_what_the_pages_say(batch: tuple[Record, ...]) -> None:
             for r in batch:
                 row = con.execute(
                     "SELECT title, overall_status, phases, enrollment, brief_summary, detailed_description, sex, "
-                    "lead_sponsor FROM trials WHERE nct_id = ?", [r.nct_id]).fetchone()  # fmt: skip
-                assert row == (r.title, r.overall_status, r.phases, r.enrollment, r.brief_summary, r.detailed_description,
-                               r.sex, r.sponsors[0].name)  # fmt: skip
+                    "lead_sponsor FROM trials WHERE nct_id = ?",
+                    [r.nct_id],
+                ).fetchone()
+                assert row == (
+                    r.title,
+                    r.overall_status,
+                    r.phases,
+                    r.enrollment,
+                    r.brief_summary,
+                    r.detailed_description,
+                    r.sex,
+                    r.sponsors[0].name,
+                )
                 got_criteria = con.execute(
                     "SELECT kind, marker, text, depth, parent_ordinal FROM criteria WHERE nct_id = ? ORDER BY criterion_ordinal",
-                    [r.nct_id]).fetchall()  # fmt: skip
+                    [r.nct_id],
+                ).fetchall()
                 assert got_criteria == [(c.kind, c.marker, c.text, c.depth, c.parent) for c in r.criteria]
                 got_sites = con.execute(
                     "SELECT facility, city, state, country, status FROM sites WHERE nct_id = ? ORDER BY site_ordinal",
-                    [r.nct_id]).fetchall()  # fmt: skip
+                    [r.nct_id],
+                ).fetchall()
                 assert got_sites == [(s.facility, s.city, s.state, s.country, s.status) for s in r.sites]
-                links = con.execute("""SELECT a.label, i.name FROM arm_interventions x
+                links = con.execute(
+                    """SELECT a.label, i.name FROM arm_interventions x
                     JOIN arms a USING (nct_id, arm_ordinal) JOIN interventions i USING (nct_id, intervention_ordinal)
-                    WHERE x.nct_id = ? ORDER BY x.arm_ordinal, x.intervention_ordinal""", [r.nct_id]).fetchall()  # fmt: skip
+                    WHERE x.nct_id = ? ORDER BY x.arm_ordinal, x.intervention_ordinal""",
+                    [r.nct_id],
+                ).fetchall()
                 assert links == [(a.label, n) for a in r.arms for n in a.intervention_names]
                 extras = con.execute(
                     "SELECT section, content FROM extra_sections WHERE nct_id = ?", [r.nct_id]
