@@ -145,12 +145,17 @@ def parquet_exports(
     started = time.perf_counter()
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
         run_id = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
-        rows = export_all(con, warehouse.exports, run_id, set(warehouse_tables["changed_tables"]))
+        changed = set(warehouse_tables["changed_tables"])
+        rows = export_all(con, warehouse.exports, run_id, raw_store(warehouse.warehouse), changed)
     seconds = time.perf_counter() - started
     context.log.info(f"exported {len(rows)} tables to {warehouse.exports} in {seconds:.1f}s")
     return dg.Output(
         {"rows": rows, "seconds": seconds},
-        metadata={"path": str(warehouse.exports), "seconds": round(seconds, 2), **{f"rows/{k}": v for k, v in rows.items()}},
+        metadata={
+            "path": str(warehouse.exports),
+            "seconds": round(seconds, 2),
+            **{f"rows/{k}": v for k, v in rows.items()},
+        },
     )
 
 

@@ -32,6 +32,7 @@ class SourceRecords(WarehouseTable):
     size_bytes: pl.Int64 = pa.Field(ge=0)
     encoding: Text = pa.Field(nullable=True)
     raw_bytes: pl.Binary = pa.Field(nullable=True)  # only when the bytes are not text
+    raw_file: Text = pa.Field()  # the raw store file holding the bytes; also the export partition
 
 
 @table("source_pages", "What is known of every page read; its bytes are in the raw store file `raw_file`.")

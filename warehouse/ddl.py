@@ -78,21 +78,27 @@ WHERE o.previous_json IS NOT NULL
 """
 
 
-def source_records_view(raw_root: Path | None, raw_files: list[str]) -> str:
-    """`source_records`: `source_pages` joined with the page bytes in the raw store files.
-    Rebuilt by every load with the files committed so far (absolute paths of this machine)."""
-    pages = "SELECT i.sha256, i.source_path, i.nct_id, i.first_seen, i.last_seen, {text}, i.size_bytes, i.encoding, {raw}"
+def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
+    """`source_pages` joined with the page bytes in the given raw store files."""
+    pages = (
+        "SELECT i.sha256, i.source_path, i.nct_id, i.first_seen, i.last_seen, {text}, i.size_bytes, i.encoding, "
+        "{raw}, i.raw_file"
+    )
     if raw_root is None or not raw_files:
-        select = pages.format(text="NULL::VARCHAR AS record_text", raw="NULL::BLOB AS raw_bytes") + " FROM source_pages i"
-    else:
-        root = raw_root.resolve().as_posix()
-        files = ", ".join(f"'{root}/{f}'" for f in raw_files)
-        select = (
-            pages.format(text="r.text AS record_text", raw="r.raw AS raw_bytes")
-            + f" FROM source_pages i LEFT JOIN read_parquet([{files}], filename = true) r"
-            + f" ON r.filename = '{root}/' || i.raw_file AND r.path = i.source_path AND r.sha256 = i.sha256"
-        )
-    return f"CREATE OR REPLACE VIEW source_records AS {select}"
+        return pages.format(text="NULL::VARCHAR AS record_text", raw="NULL::BLOB AS raw_bytes") + " FROM source_pages i"
+    root = raw_root.resolve().as_posix()
+    files = ", ".join(f"'{root}/{f}'" for f in raw_files)
+    return (
+        pages.format(text="r.text AS record_text", raw="r.raw AS raw_bytes")
+        + f" FROM source_pages i LEFT JOIN read_parquet([{files}], filename = true) r"
+        + f" ON r.filename = '{root}/' || i.raw_file AND r.path = i.source_path AND r.sha256 = i.sha256"
+    )
+
+
+def source_records_view(raw_root: Path | None, raw_files: list[str]) -> str:
+    """`source_records`: rebuilt by every load with the raw files committed so far (absolute
+    paths of this machine)."""
+    return f"CREATE OR REPLACE VIEW source_records AS {source_records_select(raw_root, raw_files)}"
 
 
 def all_ddl() -> list[str]:

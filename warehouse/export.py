@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from schemas import ALL_TABLES
+from warehouse.ddl import source_records_select
 
 KEEP = 2
 MANIFEST = "_manifest.json"
@@ -34,10 +35,16 @@ def current_run(exports: Path) -> str | None:
 
 
 def export_all(
-    con: duckdb.DuckDBPyConnection, exports: Path, run_id: str, changed: set[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    exports: Path,
+    run_id: str,
+    raw_root: Path,
+    changed: set[str] | None = None,
 ) -> dict[str, int]:
     """Write the export for `run_id`. Tables not in `changed` (None: all changed) are hard-linked
-    from the current export instead of rewritten: an incremental run rewrites only what moved."""
+    from the current export instead of rewritten: an incremental run rewrites only what moved.
+    `source_records` (gigabytes of page text) is a folder with one file per raw store file, so
+    a run rewrites only the parts holding pages it read."""
     if exports.exists() and not exports.is_symlink():
         raise RuntimeError(
             f"{exports} is a real folder; exports are published as a symlink to {versions_dir(exports)}/<run>. "
@@ -52,11 +59,14 @@ def export_all(
     rows = {}
     for model in ALL_TABLES:
         name = model.__table__.name
-        out = partial / f"{name}.parquet"
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        if name == "source_records":
+            _export_source_records(con, partial / name, previous / name if previous else None, raw_root, changed)
+            continue
+        out = partial / f"{name}.parquet"
         if changed is not None and name not in changed and previous and _link(previous / out.name, out):
             continue
-        con.execute(f"COPY (SELECT * FROM {name}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '64MB')")
+        _copy(con, f"SELECT * FROM {name}", out)
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
@@ -67,6 +77,32 @@ def export_all(
     os.replace(link_tmp, exports)  # the atomic switch
     _prune(root, keep={target.name})
     return rows
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
+    # Row groups bounded by bytes: 122,880 rows of page text would be a gigabyte in memory.
+    con.execute(f"COPY ({query}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '64MB')")
+
+
+def _export_source_records(
+    con: duckdb.DuckDBPyConnection, out: Path, previous: Path | None, raw_root: Path, changed: set[str] | None
+) -> None:
+    out.mkdir()
+    files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
+    touched = set(files)
+    if changed is not None and "source_records" not in changed:
+        touched = set()
+    elif changed is not None:
+        # Parts whose rows this run wrote: pages read now carry the run's time as last_seen.
+        touched = {row[0] for row in con.execute("""
+            SELECT DISTINCT raw_file FROM source_pages WHERE last_seen = (SELECT max(finished_at) FROM ingest_runs)
+        """).fetchall()}  # fmt: skip
+    for raw_file in files:
+        part = out / (raw_file.replace("/", "-"))
+        if raw_file not in touched and previous is not None and _link(previous / part.name, part):
+            continue
+        query = source_records_select(raw_root, [raw_file]) + f" WHERE i.raw_file = '{raw_file}'"
+        _copy(con, query, part)
 
 
 def _link(source: Path, target: Path) -> bool:

@@ -290,7 +290,7 @@ def _changed_tables(loaded: int, duplicates: int, pages_read: int, rejections: i
     if loaded or duplicates:
         changed.append("trial_versions")
     if pages_read:
-        changed.append("source_records")
+        changed += ["source_records", "source_pages"]
     if rejections:
         changed.append("rejected_records")
     return changed
