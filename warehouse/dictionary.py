@@ -38,7 +38,8 @@ def render() -> str:
         "# Data dictionary",
         "",
         "Generated from the pandera models in `schemas/` by `python -m warehouse.dictionary`; do not edit by hand.",
-        "Every table is in DuckDB's `main` schema and exported as `<exports>/<table>.parquet`.",
+        "Every table is in DuckDB's `main` schema and exported as `<exports>/<table>.parquet`",
+        "(`source_records`: a folder `<exports>/source_records/` of parquet parts).",
         "",
     ]
     for model in ALL_TABLES:
