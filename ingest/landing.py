@@ -7,6 +7,7 @@ exceptions, so one bad file cannot stop a run.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
 import os
@@ -187,7 +188,12 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        text, encoding = _decode_8bit(data)
+        if _UTF8_SEQUENCE.search(data):
+            # UTF-8 with a few stray 8-bit bytes (a line pasted from a Latin-1 file): reading
+            # all of it as 8-bit would garble every UTF-8 character ('≥' -> 'â‰¥').
+            text, encoding = data.decode(encoding, errors=_STRAY_BYTES), f"{encoding}+cp1252"
+        else:
+            text, encoding = _decode_8bit(data)
     if _looks_binary(text):
         return None, None
     return text, encoding
@@ -202,6 +208,21 @@ def _decode_8bit(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass  # one of the five bytes cp1252 leaves undefined: not cp1252 after all
     return data.decode("latin-1"), "latin-1"
+
+
+# A multi-byte UTF-8 character: next to never found in a page written in an 8-bit encoding.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_STRAY_BYTES = "trial-warehouse-stray-bytes"
+
+
+def _stray_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read one by one as cp1252/Latin-1."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "".join(_decode_8bit(bytes([b]))[0] for b in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error(_STRAY_BYTES, _stray_bytes)
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
