@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -74,6 +75,34 @@ class Known:
         return known is not None and known[0] == item.size and known[1] == item.mtime_ns
 
 
+OWNER = "owner.pid"  # the process that stages here; a folder whose owner is gone is abandoned
+
+
+def remove_abandoned_staging(root: Path) -> None:
+    """Delete staging folders left by runs that died (kill -9, power loss): their owner process
+    no longer exists. Folders of runs still in progress are left alone."""
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        try:
+            pid = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and _alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def scanned_path(staging: Path) -> Path:
     """Every file the scan found (read or not), for the load to mark as seen."""
     return staging / "scanned.parquet"
@@ -126,10 +155,11 @@ def extract(
     source: Path, known: Known, staging: Path, settings: Settings, progress: Progress | None = None
 ) -> ExtractResult:
     started = time.perf_counter()
-    staging.mkdir(parents=True, exist_ok=True)
-    (staging / "pages").mkdir(exist_ok=True)
     if not source.is_dir():
         raise FileNotFoundError(f"landing folder {source} does not exist or is not a folder")
+    (staging / "pages").mkdir(parents=True, exist_ok=True)
+    (staging / OWNER).write_text(str(os.getpid()))
+    remove_abandoned_staging(staging.parent)
     files = list(scan(source))
     to_read = [f for f in files if not known.unchanged(f)]
     pl.DataFrame(

@@ -220,11 +220,6 @@ class KillPoint:
     trigger: Callable[[Watch, float], bool]  # (watch, clean transaction seconds) -> kill now
     commits: bool  # whether the load has committed by then
 
-    @property
-    def leaves_old_exports(self) -> bool:
-        """Committed, but killed before the exports switched: the next run must re-export."""
-        return self.commits and self.phase != "switched"
-
 
 KILL_POINTS = [
     KillPoint("parse-early", "parse", lambda w, _: w.done("outcomes") > 0, commits=False),
@@ -242,20 +237,6 @@ KILL_POINTS = [
     KillPoint("export", "export", lambda w, _: "export" in w.seen, commits=True),
     KillPoint("export-switched", "switched", lambda w, _: "switched" in w.seen, commits=True),
 ]
-
-EXPORT_SKIPS_STALE = (
-    "warehouse/load.py _changed_tables() + warehouse/export.py export_all(): after a crash between the "
-    "load commit and the export switch, the next run reads no page, so changed_tables holds no core "
-    "table and export_all hard-links every core table from the previous export, which predates the "
-    "crashed run: the exports stay stale until those trials change again"
-)
-
-
-STAGING_LEFT = (
-    "assets/ingest.py warehouse_tables() removes only its own run's `.staging/<run_id>` after the load; "
-    "a run killed before that leaves its staging folder (every page of the run as parquet) for ever: "
-    "nothing removes the folders of runs that are no longer running"
-)
 
 
 @dataclass
@@ -408,30 +389,14 @@ def test_next_run_completes_the_warehouse(scenario: Scenario, point: KillPoint) 
     assert without_runs(kill.rerun_warehouse) == without_runs(scenario.after)
 
 
-@pytest.mark.parametrize(
-    "point",
-    [
-        pytest.param(
-            p,
-            id=p.name,
-            marks=[pytest.mark.xfail(strict=True, reason=EXPORT_SKIPS_STALE)] if p.leaves_old_exports else [],
-        )
-        for p in KILL_POINTS
-    ],
-)
+@pytest.mark.parametrize("point", POINTS)
 def test_next_run_completes_the_exports(scenario: Scenario, point: KillPoint) -> None:
     kill = scenario.kill(point)
     assert kill.rerun_rc == 0, kill.rerun_output
     assert without_runs(kill.rerun_exports) == without_runs(scenario.after_exports)
 
 
-@pytest.mark.parametrize(
-    "point",
-    [
-        pytest.param(p, id=p.name, marks=[pytest.mark.xfail(strict=True, reason=STAGING_LEFT)] if not p.commits else [])
-        for p in KILL_POINTS
-    ],
-)
+@pytest.mark.parametrize("point", POINTS)
 def test_next_run_clears_what_the_crash_left(scenario: Scenario, point: KillPoint) -> None:
     kill = scenario.kill(point)
     assert kill.rerun_rc == 0, kill.rerun_output

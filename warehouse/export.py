@@ -56,6 +56,11 @@ def export_all(
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     previous = exports.resolve() if exports.is_symlink() else None
+    prior = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1 OFFSET 1").fetchone()
+    if current_run(exports) != (prior[0] if prior else None):
+        # The published export is not the previous run's (that run was killed before its export,
+        # or exports were moved): reusing its parts could publish stale rows, so rewrite all.
+        changed = None
     rows = {}
     for model in ALL_TABLES:
         name = model.__table__.name
