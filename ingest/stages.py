@@ -311,9 +311,22 @@ class ValidateResult:
 def validate(parsed: ParseResult, settings: Settings, progress: Progress | None = None) -> ValidateResult:
     started = time.perf_counter()
     staging = Path(parsed.staging)
-    losers = _duplicate_losers(staging, parsed.batches)
-    args = [(str(staging), batch, losers.get(batch, {})) for batch in parsed.batches]
-    results = _run_batches(_validate_batch, args, settings, "validate", progress)
+    invalid: dict[tuple[int, int], str] = {}  # (batch, rec) -> why it failed validation
+    while True:
+        losers = _duplicate_losers(staging, parsed.batches, set(invalid))
+        args = [
+            (str(staging), batch, losers.get(batch, {}), {r: why for (b, r), why in invalid.items() if b == batch})
+            for batch in parsed.batches
+        ]
+        results = _run_batches(_validate_batch, args, settings, "validate", progress)
+        # A duplicate's winner that fails validation must not cost the trial its valid older
+        # page: pick the winners again without it (rare, so a second pass is affordable).
+        failed = {
+            (batch, rec): why for batch, r in zip(parsed.batches, results, strict=True) for rec, why in r[4].items()
+        }
+        if not losers or failed.keys() <= invalid.keys():
+            break
+        invalid |= failed
     return ValidateResult(
         staging=str(staging),
         batches=parsed.batches,
@@ -325,13 +338,19 @@ def validate(parsed: ParseResult, settings: Settings, progress: Progress | None 
     )
 
 
-def _duplicate_losers(staging: Path, batches: list[int]) -> dict[int, dict[int, str]]:
-    """Two pages with one NCT ID in a run: the later `Last Updated` wins, then the later path.
+def _duplicate_losers(
+    staging: Path, batches: list[int], invalid: set[tuple[int, int]] | None = None
+) -> dict[int, dict[int, str]]:
+    """Two pages with one NCT ID in a run: the later `Last Updated` wins, then the later path;
+    pages known to fail validation (`invalid`, as (batch, rec)) cannot win.
     -> {batch: {rec: path of the winner}} for the losers, which are kept as versions only."""
     if not batches:
         return {}
     outcomes = pl.scan_parquet([outcome_path(staging, b) for b in batches])
     parsed = outcomes.filter(pl.col("outcome") == "parsed").select("batch", REC, "nct_id", "last_updated", "path")
+    if invalid:
+        bad = pl.DataFrame(list(invalid), schema={"batch": pl.Int32, REC: pl.Int32}, orient="row").lazy()
+        parsed = parsed.join(bad, on=["batch", REC], how="anti")
     ranked = parsed.with_columns(
         winner_path=pl.col("path").sort_by(["last_updated", "path"], nulls_last=False).last().over("nct_id"),
         n=pl.len().over("nct_id"),
@@ -342,14 +361,18 @@ def _duplicate_losers(staging: Path, batches: list[int]) -> dict[int, dict[int, 
     return losers
 
 
-def _validate_batch(staging: str, batch: int, losers: dict[int, str]) -> tuple[int, int, int, list[str]]:
+def _validate_batch(
+    staging: str, batch: int, losers: dict[int, str], invalid: dict[int, str]
+) -> tuple[int, int, int, list[str], dict[int, str]]:
     root = Path(staging)
     frames = {
         m.__table__.name: pl.read_parquet(table_path(root, m.__table__.name, batch)).drop("_batch") for m in CORE_TABLES
     }
-    if losers:
-        frames = {k: v.filter(~pl.col(REC).is_in(list(losers))) for k, v in frames.items()}
+    if losers or invalid:
+        drop = [*losers, *invalid]
+        frames = {k: v.filter(~pl.col(REC).is_in(drop)) for k, v in frames.items()}
     failures = validate_batch(frames)
+    failures.update({rec: [why] for rec, why in invalid.items()})
     outcomes = pl.read_parquet(outcome_path(root, batch))
     reasons = {rec: "; ".join(dict.fromkeys(msgs)) for rec, msgs in failures.items()}
     duplicate_note = {rec: f"duplicate NCT ID: superseded by {path}" for rec, path in losers.items()}
@@ -378,7 +401,7 @@ def _validate_batch(staging: str, batch: int, losers: dict[int, str]) -> tuple[i
     sample = [
         f"{p}: {r}" for p, r in outcomes.filter(pl.col("stage") == "validate").select("path", "reason").iter_rows()
     ]
-    return get.get("load", 0), get.get("duplicate", 0), len(reasons), sample[:10]
+    return get.get("load", 0), get.get("duplicate", 0), len(reasons), sample[:10], reasons
 
 
 def summary_json_dict(extract: dict, parse: dict, validate: dict) -> str:

@@ -287,12 +287,6 @@ def hostile_tar(declared: int) -> Writer:
 
 # --- the table --------------------------------------------------------------------------------
 
-DUP_BEFORE_VALIDATE = (
-    "ingest/stages.py validate(): _duplicate_losers() picks the winner among parsed pages before "
-    "_validate_batch() runs, so when the newer page then fails validation the older, valid page is "
-    "already marked 'duplicate' and the trial loads from neither"
-)
-
 
 def zip_bomb_members() -> list[tuple[str, bytes]]:
     return [
@@ -370,7 +364,7 @@ CASES: list[Case] = [
     Case("dup/e-newer-invalid.txt", Rejected(("phases", "PHASE9")),
          text_file(page(nct(22), ("Last Updated: 2025-07-29", "Last Updated: 2025-09-01"), ("PHASE2", "PHASE9")))),
     Case("dup/f-older-valid.txt", Loads(nct(22), {"source_path": "dup/f-older-valid.txt"}),
-         text_file(page(nct(22), ("Last Updated: 2025-07-29", "Last Updated: 2025-01-01"))), bug=DUP_BEFORE_VALIDATE),
+         text_file(page(nct(22), ("Last Updated: 2025-07-29", "Last Updated: 2025-01-01")))),
     # Files that cannot be read. Root reads whatever the mode, so chmod 000 proves nothing
     # there; /proc/self/mem gives EIO to every reader, and a FIFO would block a careless one.
     Case("mode-000.txt", Rejected(("cannot be read", "permission denied")), mode_000,

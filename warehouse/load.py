@@ -223,7 +223,10 @@ def _load(
         CREATE OR REPLACE TEMP TABLE landed AS
         SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc WHERE sc.is_archive
         UNION ALL
-        SELECT p.path, p.size, p.mtime_ns, p.sha256 FROM run_outcomes o JOIN run_pages p USING (path) WHERE p.error IS NULL
+        SELECT p.path, p.size, p.mtime_ns, p.sha256 FROM run_outcomes o JOIN run_pages p USING (path)
+        -- Pages whose bytes were read are settled until they change, rejected or not; only a
+        -- file that could not be read at all (no bytes, so the empty hash) is tried again.
+        WHERE p.sha256 <> sha256('')
     """)
     con.execute("DELETE FROM landing_files WHERE path IN (SELECT path FROM landed)")
     con.execute("INSERT INTO landing_files SELECT *, getvariable('now') FROM landed")
