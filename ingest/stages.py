@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.landing import LandingFile, Limits, read_landing_item, scan
-from ingest.tables import REC, build_tables, empty_frame
+from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
 from recordpage import RecordError, parse_page
 from schemas import CORE_TABLES
@@ -281,7 +281,7 @@ def _parse_batch(staging: str, batch: int, known_sha: dict[str, str]) -> tuple[i
                            ("last_updated", last_updated), ("outcome", outcome), ("stage", stage), ("reason", reason),
                            ("extras", len(records[-1][3].extras) if outcome == "parsed" else 0)):  # fmt: skip
             out[key].append(value)
-    frames = build_tables(records) if records else {m.__table__.name: empty_frame(m) for m in CORE_TABLES}
+    frames = build_tables(records)
     for name, frame in frames.items():
         _write(frame.with_columns(_batch=pl.lit(batch, pl.Int32)), table_path(root, name, batch))
     outcomes = pl.DataFrame(out, schema=OUTCOME_SCHEMA)

@@ -28,10 +28,6 @@ def polars_schema(model: type[WarehouseTable]) -> dict[str, pl.DataType]:
     return {name: column.dtype.type for name, column in model.to_schema().columns.items()}
 
 
-def empty_frame(model: type[WarehouseTable]) -> pl.DataFrame:
-    return pl.DataFrame(schema={REC: pl.Int32, **polars_schema(model)})
-
-
 def build_tables(records: Sequence[tuple[int, str, str, Record]]) -> dict[str, pl.DataFrame]:
     """(rec, sha256, source path, Record) tuples -> {table name: frame with `_rec` + the model's columns}."""
     trials: list[tuple] = []
