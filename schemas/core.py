@@ -134,16 +134,21 @@ class Trials(WarehouseTable):
         )
 
 
+class TrialChild(WarehouseTable):
+    """A core table whose rows belong to one trial: `nct_id` comes first in each."""
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+
+
 @table(
     "conditions",
     "One row per line of the Conditions section.",
     references=TRIAL_REF,
 )
-class Conditions(WarehouseTable):
+class Conditions(TrialChild):
     class Config:
         unique = ["nct_id", "condition_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     condition_ordinal: pl.Int32 = pa.Field(ge=1)
     condition: Text = pa.Field(str_length={"min_value": 1})
 
@@ -153,11 +158,10 @@ class Conditions(WarehouseTable):
     "Study Groups: one row per arm or cohort.",
     references=TRIAL_REF,
 )
-class Arms(WarehouseTable):
+class Arms(TrialChild):
     class Config:
         unique = ["nct_id", "arm_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     arm_ordinal: pl.Int32 = pa.Field(ge=1)
     label: Text = pa.Field(str_length={"min_value": 1})
     arm_type: Text = pa.Field(nullable=True, isin=enums.ARM_TYPE)
@@ -169,11 +173,10 @@ class Arms(WarehouseTable):
     "Interventions section: one row per intervention.",
     references=TRIAL_REF,
 )
-class Interventions(WarehouseTable):
+class Interventions(TrialChild):
     class Config:
         unique = ["nct_id", "intervention_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     intervention_ordinal: pl.Int32 = pa.Field(ge=1)
     name: Text = pa.Field(str_length={"min_value": 1})
     intervention_type: Text = pa.Field(nullable=True, isin=enums.INTERVENTION_TYPE)
@@ -191,11 +194,10 @@ class Interventions(WarehouseTable):
         ),
     },
 )
-class ArmInterventions(WarehouseTable):
+class ArmInterventions(TrialChild):
     class Config:
         unique = ["nct_id", "arm_ordinal", "intervention_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     arm_ordinal: pl.Int32 = pa.Field(ge=1)
     intervention_ordinal: pl.Int32 = pa.Field(ge=1)
 
@@ -205,11 +207,10 @@ class ArmInterventions(WarehouseTable):
     "Eligibility criteria: one row per non-blank line, nesting read from markers.",
     references=TRIAL_REF,
 )
-class Criteria(WarehouseTable):
+class Criteria(TrialChild):
     class Config:
         unique = ["nct_id", "criterion_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     criterion_ordinal: pl.Int32 = pa.Field(ge=1)
     kind: Text = pa.Field(isin=enums.CRITERION_KIND)
     marker: Text = pa.Field(nullable=True)
@@ -234,11 +235,10 @@ class Criteria(WarehouseTable):
     "Locations: one row per site.",
     references=TRIAL_REF,
 )
-class Sites(WarehouseTable):
+class Sites(TrialChild):
     class Config:
         unique = ["nct_id", "site_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     site_ordinal: pl.Int32 = pa.Field(ge=1)
     facility: Text = pa.Field(nullable=True)
     city: Text = pa.Field(nullable=True)
@@ -252,11 +252,10 @@ class Sites(WarehouseTable):
     "Sponsors and collaborators.",
     references=TRIAL_REF,
 )
-class Sponsors(WarehouseTable):
+class Sponsors(TrialChild):
     class Config:
         unique = ["nct_id", "sponsor_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     sponsor_ordinal: pl.Int32 = pa.Field(ge=1)
     name: Text = pa.Field(str_length={"min_value": 1})
     agency_class: Text = pa.Field(nullable=True, isin=enums.AGENCY_CLASS)
@@ -268,11 +267,10 @@ class Sponsors(WarehouseTable):
     "Other Identifiers: registry numbers and institutional IDs.",
     references=TRIAL_REF,
 )
-class Identifiers(WarehouseTable):
+class Identifiers(TrialChild):
     class Config:
         unique = ["nct_id", "identifier_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     identifier: Text = pa.Field(str_length={"min_value": 1})
     identifier_type: Text = pa.Field(nullable=True)
     identifier_source: Text = pa.Field(nullable=True)
@@ -285,11 +283,10 @@ class Identifiers(WarehouseTable):
     "Countries section (beyond the contract): every country the trial lists.",
     references=TRIAL_REF,
 )
-class Countries(WarehouseTable):
+class Countries(TrialChild):
     class Config:
         unique = ["nct_id", "country_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     country_ordinal: pl.Int32 = pa.Field(ge=1)
     country: Text = pa.Field(str_length={"min_value": 1})
 
@@ -299,11 +296,10 @@ class Countries(WarehouseTable):
     "Beyond the contract: sections or labels the parser does not know, kept verbatim.",
     references=TRIAL_REF,
 )
-class ExtraSections(WarehouseTable):
+class ExtraSections(TrialChild):
     class Config:
         unique = ["nct_id", "extra_ordinal"]  # the primary key
 
-    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
     extra_ordinal: pl.Int32 = pa.Field(ge=1)
     section: Text = pa.Field()
     label: Text = pa.Field(nullable=True)
