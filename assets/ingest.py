@@ -58,7 +58,7 @@ def parsed_records(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict
 ) -> dg.Output[dict]:
     extracted = stages.ExtractResult(**{k: v for k, v in landing_pages.items() if k != "started_at"})
-    result = stages.parse(extracted, warehouse.known(), warehouse.settings(), _progress(context))
+    result = stages.parse(extracted, warehouse.settings(), _progress(context))
     return dg.Output(
         {**result.to_dict(), "extract": landing_pages},
         metadata={

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.landing import LandingFile, Limits, read_landing_item, scan
+from ingest.landing import ARCHIVE_SEPARATOR, LandingFile, Limits, read_landing_item, scan
 from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
 from recordpage import RecordError, parse_page
@@ -73,6 +73,18 @@ class Known:
     def unchanged(self, item: LandingFile) -> bool:
         known = self.files.get(item.path)
         return known is not None and known[0] == item.size and known[1] == item.mtime_ns
+
+    def hashes_for(self, items: list[LandingFile]) -> dict[str, str]:
+        """Known sha256 of each page these files hold (archive members too), so a worker can
+        tell a touched page from a changed one without the whole table."""
+        out = {}
+        for item in items:
+            if item.is_archive:
+                prefix = item.path + ARCHIVE_SEPARATOR
+                out.update({p: v[2] for p, v in self.files.items() if p.startswith(prefix) and v[2]})
+            elif (known := self.files.get(item.path)) and known[2]:
+                out[item.path] = known[2]
+        return out
 
 
 OWNER = "owner.pid"  # the process that stages here; a folder whose owner is gone is abandoned
@@ -173,7 +185,10 @@ def extract(
     ).write_parquet(scanned_path(staging))
     unreadable = sum(1 for f in files if f.error)
     chunks = list(_chunks(to_read, settings.batch_size))
-    args = [(str(source), batch, chunk, settings.limits, str(staging)) for batch, chunk in enumerate(chunks)]
+    args = [
+        (str(source), batch, chunk, known.hashes_for(chunk), settings.limits, str(staging))
+        for batch, chunk in enumerate(chunks)
+    ]
     _run_batches(_extract_batch, args, settings, "extract", progress)
     return ExtractResult(
         staging=str(staging),
@@ -200,14 +215,18 @@ def _chunks(items: list[LandingFile], size: int) -> Iterator[list[LandingFile]]:
         yield chunk
 
 
-def _extract_batch(source: str, batch: int, items: list[LandingFile], limits: Limits, staging: str) -> int:
+def _extract_batch(
+    source: str, batch: int, items: list[LandingFile], known_sha: dict[str, str], limits: Limits, staging: str
+) -> int:
     root = Path(source)
     cols: dict[str, list] = {k: [] for k in PAGE_SCHEMA}
     for item in items:
         for page in read_landing_item(root, item, limits):
             for key in PAGE_SCHEMA:
                 cols[key].append(getattr(page, key))
-    frame = pl.DataFrame(cols, schema=PAGE_SCHEMA)
+    frame = pl.DataFrame(cols, schema=PAGE_SCHEMA).with_columns(
+        known_sha256=pl.col("path").replace_strict(known_sha, default=None, return_dtype=pl.Utf8)
+    )
     _write(frame, pages_path(Path(staging), batch))
     return frame.height
 
@@ -236,11 +255,10 @@ class ParseResult:
         return asdict(self)
 
 
-def parse(extracted: ExtractResult, known: Known, settings: Settings, progress: Progress | None = None) -> ParseResult:
+def parse(extracted: ExtractResult, settings: Settings, progress: Progress | None = None) -> ParseResult:
     started = time.perf_counter()
     staging = Path(extracted.staging)
-    known_sha = {path: sha for path, (_, _, sha) in known.files.items()}
-    args = [(str(staging), batch, known_sha) for batch in extracted.batches]
+    args = [(str(staging), batch) for batch in extracted.batches]
     counts = _run_batches(_parse_batch, args, settings, "parse", progress)
     totals = [sum(c[k] for c in counts) for k in range(4)] if counts else [0, 0, 0, 0]
     return ParseResult(
@@ -255,16 +273,16 @@ def parse(extracted: ExtractResult, known: Known, settings: Settings, progress: 
     )
 
 
-def _parse_batch(staging: str, batch: int, known_sha: dict[str, str]) -> tuple[int, int, int, int]:
+def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     root = Path(staging)
-    pages = pl.read_parquet(pages_path(root, batch), columns=["path", "sha256", "text", "error"])
+    pages = pl.read_parquet(pages_path(root, batch), columns=["path", "sha256", "text", "error", "known_sha256"])
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
     records = []
-    for rec, (path, sha256, text, error) in enumerate(pages.iter_rows()):
+    for rec, (path, sha256, text, error, known_sha256) in enumerate(pages.iter_rows()):
         nct_id = last_updated = reason = stage = None
         if error is not None:
             outcome, stage, reason = "rejected", "extract", error
-        elif known_sha.get(path) == sha256:
+        elif known_sha256 == sha256:
             outcome = "unchanged"  # touched, not changed: the hash confirms the content
         else:
             try:
