@@ -40,12 +40,6 @@ def check_date(value: str) -> str:
     return value
 
 
-def date_precision(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return {4: "year", 7: "month", 10: "day"}[len(value)]
-
-
 def parse_enrollment(value: str) -> int:
     m = _ENROLLMENT.match(value)
     if not m:

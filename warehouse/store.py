@@ -143,9 +143,3 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def raw_store(path: Path) -> Path:
     """The folder of immutable parquet files holding page bytes: `trials.duckdb` -> `trials.raw/`."""
     return path.with_suffix(".raw")
-
-
-def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path}: run `python -m pipelines ingest` first")
-    return configure(duckdb.connect(str(path), read_only=True))
