@@ -204,7 +204,11 @@ def render(
 
 def write_section(results: Path, count: int, section: str) -> None:
     """Replace this count's section in RESULTS.md, keeping the others."""
-    text = results.read_text() if results.exists() else "# Benchmark results\n\nWritten by `python -m pipelines bench`.\n\n"
+    text = (
+        results.read_text()
+        if results.exists()
+        else "# Benchmark results\n\nWritten by `python -m pipelines bench`.\n\n"
+    )
     pattern = re.compile(rf"^## {count:,} pages\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     results.write_text(text)

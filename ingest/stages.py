@@ -64,27 +64,39 @@ class ExtractResult:
         return asdict(self)
 
 
+KNOWN_SCHEMA = {"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "sha256": pl.Utf8}
+
+
 @dataclass(frozen=True, slots=True)
 class Known:
-    """What the warehouse already holds about landing files, to decide what to read."""
+    """What the warehouse already holds about landing files (`landing_files`), to decide what
+    to read. A frame, not a dictionary: at 580,000 files the comparison is one polars join."""
 
-    files: dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, sha256)
+    files: pl.DataFrame  # KNOWN_SCHEMA
 
-    def unchanged(self, item: LandingFile) -> bool:
-        known = self.files.get(item.path)
-        return known is not None and known[0] == item.size and known[1] == item.mtime_ns
+    @classmethod
+    def nothing(cls) -> Known:
+        return cls(pl.DataFrame(schema=KNOWN_SCHEMA))
 
-    def hashes_for(self, items: list[LandingFile]) -> dict[str, str]:
-        """Known sha256 of each page these files hold (archive members too), so a worker can
+    def compare(self, scanned: pl.DataFrame) -> tuple[list[bool], dict[str, str]]:
+        """-> (per scanned file: unchanged by size and mtime, so not read at all; the known
+        sha256 of each page in the files to read, archive members included), so a worker can
         tell a touched page from a changed one without the whole table."""
-        out = {}
-        for item in items:
-            if item.is_archive:
-                prefix = item.path + ARCHIVE_SEPARATOR
-                out.update({p: v[2] for p, v in self.files.items() if p.startswith(prefix) and v[2]})
-            elif (known := self.files.get(item.path)) and known[2]:
-                out[item.path] = known[2]
-        return out
+        joined = scanned.join(self.files, on="path", how="left", suffix="_known", maintain_order="left")
+        unchanged = (
+            (pl.col("size") == pl.col("size_known")) & (pl.col("mtime_ns") == pl.col("mtime_ns_known"))
+        ).fill_null(False)
+        joined = joined.with_columns(unchanged=unchanged)
+        hashes = dict(
+            joined.filter(~pl.col("unchanged") & pl.col("sha256").is_not_null()).select("path", "sha256").iter_rows()
+        )
+        archives = joined.filter(~pl.col("unchanged") & pl.col("is_archive")).get_column("path")
+        if archives.len():
+            members = self.files.filter(pl.col("path").str.contains(ARCHIVE_SEPARATOR, literal=True))
+            prefix = members.get_column("path").str.split(ARCHIVE_SEPARATOR).list.first()
+            members = members.filter(prefix.is_in(archives.implode()) & pl.col("sha256").is_not_null())
+            hashes.update(members.select("path", "sha256").iter_rows())
+        return joined.get_column("unchanged").to_list(), hashes
 
 
 OWNER = "owner.pid"  # the process that stages here; a folder whose owner is gone is abandoned
@@ -173,8 +185,7 @@ def extract(
     (staging / OWNER).write_text(str(os.getpid()))
     remove_abandoned_staging(staging.parent)
     files = list(scan(source))
-    to_read = [f for f in files if not known.unchanged(f)]
-    pl.DataFrame(
+    scanned = pl.DataFrame(
         {
             "path": [f.path for f in files],
             "size": [f.size for f in files],
@@ -182,11 +193,14 @@ def extract(
             "is_archive": [f.is_archive for f in files],
         },
         schema={"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "is_archive": pl.Boolean},
-    ).write_parquet(scanned_path(staging))
+    )
+    scanned.write_parquet(scanned_path(staging))
+    unchanged, known_sha = known.compare(scanned)
+    to_read = [f for f, same in zip(files, unchanged, strict=True) if not same]
     unreadable = sum(1 for f in files if f.error)
     chunks = list(_chunks(to_read, settings.batch_size))
     args = [
-        (str(source), batch, chunk, known.hashes_for(chunk), settings.limits, str(staging))
+        (str(source), batch, chunk, _hashes_for(chunk, known_sha), settings.limits, str(staging))
         for batch, chunk in enumerate(chunks)
     ]
     _run_batches(_extract_batch, args, settings, "extract", progress)
@@ -199,6 +213,14 @@ def extract(
         unreadable=unreadable,
         seconds=time.perf_counter() - started,
     )
+
+
+def _hashes_for(items: list[LandingFile], known_sha: dict[str, str]) -> dict[str, str]:
+    """The known hashes a batch needs: its files' and, for an archive, its members'."""
+    if not any(item.is_archive for item in items):
+        return {item.path: known_sha[item.path] for item in items if item.path in known_sha}
+    paths = {item.path for item in items}
+    return {p: sha for p, sha in known_sha.items() if p in paths or p.split(ARCHIVE_SEPARATOR, 1)[0] in paths}
 
 
 def _chunks(items: list[LandingFile], size: int) -> Iterator[list[LandingFile]]:

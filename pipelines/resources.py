@@ -59,10 +59,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def known(self) -> Known:
         if not self.warehouse.exists():
-            return Known({})
+            return Known.nothing()
         with self.read() as con:
             try:
-                rows = con.execute("SELECT path, size, mtime_ns, sha256 FROM landing_files").fetchall()
+                return Known(con.sql("SELECT path, size, mtime_ns, sha256 FROM landing_files").pl())
             except duckdb.CatalogException:
-                rows = []
-        return Known({path: (size, mtime, sha) for path, size, mtime, sha in rows})
+                return Known.nothing()

@@ -90,7 +90,9 @@ def parse_criteria(lines: list[str]) -> list[Criterion]:
         if not line:
             continue
         # Headings are short and start with I, E or K: skip the lookup for everything else.
-        heading_kind = _HEADINGS.get(line.rstrip(":").strip().lower()) if len(line) < 30 and line[0] in "IEKiek" else None
+        heading_kind = (
+            _HEADINGS.get(line.rstrip(":").strip().lower()) if len(line) < 30 and line[0] in "IEKiek" else None
+        )
         if heading_kind is not None:
             kind = heading_kind
             stack = []
