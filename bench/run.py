@@ -151,7 +151,6 @@ def main(count: int, workdir: Path, results: Path) -> int:
     print("ingest after 1,000 changed pages ...", flush=True)
     changed = change_pages(corpus, 1000)
     after = run_ingest(corpus, work)
-    change_pages(corpus, 0)
     queries = query_times(work / "trials.duckdb")
     db_size = (work / "trials.duckdb").stat().st_size
 

@@ -11,6 +11,7 @@ import dagster as dg
 
 from assets.checks import CHECKS
 from assets.ingest import INGEST_ASSETS
+from ingest.stages import DEFAULT_BATCH_SIZE
 from pipelines.resources import WarehouseResource
 from warehouse.store import WarehouseBusy, writer_lock
 
@@ -81,7 +82,7 @@ def ingest(
     exports: Path,
     wait_seconds: float = 0.0,
     workers: int = 1,
-    batch_size: int = 2000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     quiet: bool = False,
 ) -> Summary:
     if not source.is_dir():

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 
 from ingest.landing import Limits
-from ingest.stages import Known, Settings
+from ingest.stages import DEFAULT_BATCH_SIZE, Known, Settings
 from pipelines import settings as s
 from warehouse.store import configure
 
@@ -19,7 +19,7 @@ class WarehouseResource(dg.ConfigurableResource):
     source_dir: str = s.default_source()
     warehouse_path: str = s.default_warehouse()
     exports_dir: str = s.default_exports()
-    batch_size: int = 2000
+    batch_size: int = DEFAULT_BATCH_SIZE
     workers: int = max(1, os.cpu_count() or 1)
     wait_seconds: float = 0.0  # how long a run queues behind another writer before giving up
     max_page_mb: int = 16

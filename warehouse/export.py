@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,7 @@ from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
 
 KEEP = 2
+PART_WRITERS = max(2, os.cpu_count() or 1)
 MANIFEST = "_manifest.json"
 
 
@@ -102,12 +104,21 @@ def _export_source_records(
         touched = {row[0] for row in con.execute("""
             SELECT DISTINCT raw_file FROM source_pages WHERE last_seen = (SELECT max(finished_at) FROM ingest_runs)
         """).fetchall()}  # fmt: skip
+    copies = []
     for raw_file in files:
         part = out / (raw_file.replace("/", "-"))
         if raw_file not in touched and previous is not None and _link(previous / part.name, part):
             continue
-        query = source_records_select(raw_root, [raw_file]) + f" WHERE i.raw_file = '{raw_file}'"
-        _copy(con, query, part)
+        copies.append((source_records_select(raw_root, [raw_file]) + f" WHERE i.raw_file = '{raw_file}'", part))
+    # One part is one row group, which DuckDB compresses on one thread: parts are written
+    # side by side instead, one cursor (connection to the same database) per thread.
+    with ThreadPoolExecutor(max_workers=PART_WRITERS) as pool:
+        list(pool.map(lambda job: _copy_on_own_cursor(con, *job), copies))
+
+
+def _copy_on_own_cursor(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
+    with con.cursor() as cursor:
+        _copy(cursor, query, out)
 
 
 def _link(source: Path, target: Path) -> bool:
