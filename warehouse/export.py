@@ -88,7 +88,11 @@ def export_all(
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
     # Row groups bounded by bytes: 122,880 rows of page text would be a gigabyte in memory.
-    con.execute(f"COPY ({query}) TO '{out.as_posix()}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '64MB')")
+    # zstd level 1: a quarter faster than the default level 3 for 9% more bytes.
+    con.execute(
+        f"COPY ({query}) TO '{out.as_posix()}' "
+        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE_BYTES '64MB')"
+    )
 
 
 def _export_source_records(
