@@ -10,15 +10,16 @@ from pipelines.resources import WarehouseResource
 from schemas import ALL_TABLES, CORE_TABLES, primary_key
 
 # Trials whose rows the check validates again with pandera: this run's, at most SAMPLE of
-# them, spread over the NCT range by hash. Every row was already validated before the load (the
-# validate stage keeps invalid records out); this check catches what the load itself could
-# break (types, column order, truncation), which shows in any sample. Bounded so a first run of
-# 580,000 trials does not pull every table into memory.
+# them, the first in NCT order. Every row was already validated before the load (the validate
+# stage keeps invalid records out); this check catches what the load itself could break (types,
+# column order, truncation), which shows in any sample. Bounded, and read with an NCT range
+# that lets DuckDB skip row groups by their min/max: a first run of 580,000 trials filtered
+# only with `IN` scanned every table and took the process past 3.5 GB.
 SAMPLE = 20_000
 _RUN_TRIALS = f"""
     SELECT nct_id FROM trial_versions
     WHERE superseded_at IS NULL AND first_seen = (SELECT max(finished_at) FROM ingest_runs)
-    ORDER BY hash(nct_id) LIMIT {SAMPLE}
+    ORDER BY nct_id LIMIT {SAMPLE}
 """
 
 
@@ -30,11 +31,16 @@ def _result(problems: list[str], **metadata: object) -> dg.AssetCheckResult:
     )
 
 
+# Views are left out: `source_records` is `source_pages` with the page text joined on, so its
+# key is checked on that table without reading the raw store.
+TABLES = [m for m in ALL_TABLES if not m.__table__.is_view]
+
+
 @dg.asset_check(asset=warehouse_tables, blocking=True, description="Every table's primary key is unique.")
 def unique_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     problems = []
     with warehouse.read() as con:
-        for model in ALL_TABLES:
+        for model in TABLES:
             key = ", ".join(primary_key(model))
             name = model.__table__.name
             dupes = con.execute(
@@ -42,7 +48,7 @@ def unique_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             ).fetchone()[0]
             if dupes:
                 problems.append(f"{name}: {dupes} key values ({key}) appear more than once")
-    return _result(problems, tables=len(ALL_TABLES))
+    return _result(problems, tables=len(TABLES))
 
 
 @dg.asset_check(asset=warehouse_tables, blocking=True, description="Every child row points to an existing parent row.")
@@ -71,9 +77,14 @@ def pandera_rules(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     checked = 0
     with warehouse.read() as con:
         con.execute(f"CREATE OR REPLACE TEMP TABLE check_trials AS {_RUN_TRIALS}")
+        low, high = con.execute("SELECT min(nct_id), max(nct_id) FROM check_trials").fetchall()[0]
         for model in CORE_TABLES:
             name = model.__table__.name
-            frame = con.sql(f"SELECT * FROM {name} WHERE nct_id IN (SELECT nct_id FROM check_trials)").pl()
+            frame = con.sql(
+                f"SELECT * FROM {name} WHERE nct_id BETWEEN $low AND $high "
+                "AND nct_id IN (SELECT nct_id FROM check_trials)",
+                params={"low": low, "high": high},
+            ).pl()
             checked += frame.height
             try:
                 model.validate(frame, lazy=True)

@@ -99,8 +99,8 @@ def _scan_folder(directory: str, base: int) -> tuple[list[LandingFile], list[str
                 reason = _link_problem(entry) if entry.is_symlink() else exc.strerror
                 found.append(LandingFile(_shown(entry.path[base:]), 0, 0, f"file cannot be opened: {reason}"))
             continue
-        rel = entry.path[base:].replace(os.sep, "/")
-        if not _storable(rel):
+        rel = entry.path[base:] if _SLASH_SEPARATED else entry.path[base:].replace(os.sep, "/")
+        if not (rel.isascii() or _storable(rel)):
             found.append(LandingFile(_shown(rel), 0, 0, "file or folder name is not valid UTF-8: rename it"))
         elif not stat.S_ISREG(st.st_mode):
             # A FIFO would block the read forever and a socket cannot be opened: report
@@ -110,6 +110,9 @@ def _scan_folder(directory: str, base: int) -> tuple[list[LandingFile], list[str
         else:
             found.append(LandingFile(rel, st.st_size, st.st_mtime_ns))
     return found, folders
+
+
+_SLASH_SEPARATED = os.sep == "/"
 
 
 def _storable(rel: str) -> bool:

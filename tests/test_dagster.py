@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from assets.checks import pandera_rules, referential_integrity, unique_keys
 from pipelines.definitions import defs
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import landing_folder_sensor
@@ -39,3 +41,34 @@ def test_sensor_requests_a_run_only_for_new_or_changed_pages(tmp_path: Path) -> 
     (landing / "second.txt").write_text(SEED.read_text(encoding="utf-8").replace("NCT04227327", "NCT99999999"))
     third = landing_folder_sensor(dg.build_sensor_context(cursor=first.cursor, resources={"warehouse": resource}))
     assert isinstance(third, dg.SensorResult) and third.cursor != first.cursor
+
+
+def test_checks_fail_on_a_warehouse_the_load_corrupted(tmp_path: Path, shared_warehouse: Path) -> None:
+    """Each blocking check passes on the shared records as loaded and fails, naming the table,
+    once a duplicate key, an orphan row or a value outside the rules is written behind its back."""
+    database = tmp_path / "trials.duckdb"
+    shutil.copy(shared_warehouse / "trials.duckdb", database)
+    resource = WarehouseResource(source_dir=str(tmp_path), warehouse_path=str(database))
+    checks = (unique_keys, referential_integrity, pandera_rules)
+    assert [check(warehouse=resource).passed for check in checks] == [True, True, True]
+
+    con = duckdb.connect(str(database))
+    con.execute("INSERT INTO criteria SELECT * FROM criteria LIMIT 1")
+    con.execute("INSERT INTO sites SELECT * REPLACE ('NCT00000000' AS nct_id) FROM sites LIMIT 1")
+    # A trial of the last run, so pandera_rules' sample of that run holds it.
+    con.execute("""
+        UPDATE trials SET overall_status = 'NOT A STATUS'
+        WHERE nct_id = (SELECT min(nct_id) FROM trial_versions WHERE superseded_at IS NULL)
+    """)
+    con.close()
+    results = dict(
+        zip(
+            ("unique_keys", "referential_integrity", "pandera_rules"),
+            (c(warehouse=resource) for c in checks),
+            strict=True,
+        )
+    )
+    assert not any(r.passed for r in results.values())
+    assert "criteria" in results["unique_keys"].metadata["problems"].value
+    assert "sites" in results["referential_integrity"].metadata["problems"].value
+    assert "trials.overall_status" in results["pandera_rules"].metadata["problems"].value
