@@ -13,12 +13,14 @@ from schemas import ALL_TABLES, CORE_TABLES, primary_key
 # them, the first in NCT order. Every row was already validated before the load (the validate
 # stage keeps invalid records out); this check catches what the load itself could break (types,
 # column order, truncation), which shows in any sample. Bounded, and read with an NCT range
-# that lets DuckDB skip row groups by their min/max: a first run of 580,000 trials filtered
-# only with `IN` scanned every table and took the process past 3.5 GB.
+# that lets DuckDB skip row groups by their min/max.
 SAMPLE = 20_000
+# The latest run's time is bound as a parameter: DuckDB 2.0.0 drops the LIMIT of a query whose
+# WHERE holds a scalar subquery (`first_seen = (SELECT max(...))`), which made this "sample"
+# every trial of a first run and took the process to 3.6 GB.
 _RUN_TRIALS = f"""
     SELECT nct_id FROM trial_versions
-    WHERE superseded_at IS NULL AND first_seen = (SELECT max(finished_at) FROM ingest_runs)
+    WHERE superseded_at IS NULL AND first_seen = $latest
     ORDER BY nct_id LIMIT {SAMPLE}
 """
 
@@ -76,7 +78,8 @@ def pandera_rules(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     problems = []
     checked = 0
     with warehouse.read() as con:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE check_trials AS {_RUN_TRIALS}")
+        latest = con.execute("SELECT max(finished_at) FROM ingest_runs").fetchall()[0][0]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE check_trials AS {_RUN_TRIALS}", {"latest": latest})
         low, high = con.execute("SELECT min(nct_id), max(nct_id) FROM check_trials").fetchall()[0]
         for model in CORE_TABLES:
             name = model.__table__.name
