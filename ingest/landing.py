@@ -82,7 +82,9 @@ def _scan_folder(directory: str, base: int) -> tuple[list[LandingFile], list[str
     try:
         entries = list(os.scandir(directory))
     except OSError as exc:
-        found.append(LandingFile(_shown(directory[base:]) + "/", 0, 0, f"folder cannot be listed: {exc.strerror}"))
+        # The landing folder itself is "./", as the scan named it before paths became strings.
+        shown = _shown(directory[base:]) or "."
+        found.append(LandingFile(shown + "/", 0, 0, f"folder cannot be listed: {exc.strerror}"))
         return found, folders
     for entry in entries:
         name = entry.name
