@@ -48,20 +48,28 @@ def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
     m = _MARKER.match(line)
     if not m:
         return None, line, None, None
-    marker = line[: m.end()].rstrip()
-    text = line[m.end() :]
+    end = m.end()
+    text = line[end:]
     if not text:  # a lone '-' or '1.' line is text, not an empty item
         return None, line, None, None
-    kind = m.lastgroup or ""
-    kind = kind.removesuffix("_p")
+    # A page uses a few dozen distinct markers: decode each once per process.
+    token = line[:end]
+    info = _TOKENS.get(token)
+    if info is None:
+        info = _decode_marker(m, token.rstrip())
+        if len(_TOKENS) < 10_000:  # bounded: odd spacing must not grow it without end
+            _TOKENS[token] = info
+    return info[0], text, info[1], info[2]
+
+
+def _decode_marker(m: re.Match[str], marker: str) -> tuple[str, str, int | None]:
+    kind = (m.lastgroup or "").removesuffix("_p")
     if kind == "num" or kind == "pnum":
         value = int(m["num"] or m["pnum"])
         style = "num" + (m["num_p"] or "()")
     elif kind in ("roman", "ROMAN"):
-        numeral = m[kind]
-        value = _ROMAN[numeral.lower()]
+        value = _ROMAN[m[kind].lower()]
         style = kind + m[kind + "_p"]
-        # `i.` after `h.` is the alphabet, not a roman numeral
     elif kind in ("alpha", "ALPHA"):
         value = ord(m[kind].lower()) - 96
         style = kind + m[kind + "_p"]
@@ -71,7 +79,10 @@ def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
     else:
         value = None
         style = "bullet" + marker
-    return marker, text, style, value
+    return marker, style, value
+
+
+_TOKENS: dict[str, tuple[str, str, int | None]] = {}
 
 
 _MARKDOWN_BULLETS = frozenset({"*", "-", "+"})
@@ -104,7 +115,8 @@ def parse_criteria(lines: list[str]) -> list[Criterion]:
             stack = []
             out.append(Criterion(kind, None, text, 0, None))
             continue
-        style, value = _disambiguate_roman(style, value, marker or "", stack)
+        if style[0] in "rR":
+            style, value = _disambiguate_roman(style, value, marker or "", stack)
         if text[:2] in _DOUBLE_BULLETS:
             # `* • item` is a parent whose children are plain `* item` lines.
             style += text[0]

@@ -18,6 +18,11 @@ from schemas import enums
 
 NCT_PATTERN = r"^NCT\d{8}$"
 Text = pl.Utf8
+# Prose columns are stored with zstd in DuckDB (`warehouse/ddl.py` reads this). DuckDB's own
+# choice is FSST, or for long values no compression at all. Measured on 580,000 pages: the
+# warehouse file 1.9 GB -> 1.0 GB, the load a little faster (less to write), and a criteria
+# ILIKE scan 12% faster (less to read).
+ZSTD = {"compression": "zstd"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +93,8 @@ class Trials(WarehouseTable):
     start_date_precision: Text = pa.Field(nullable=True, isin=enums.DATE_PRECISION)
     completion_date: pl.Date = pa.Field(nullable=True)
     completion_date_precision: Text = pa.Field(nullable=True, isin=enums.DATE_PRECISION)
-    brief_summary: Text = pa.Field(nullable=True)
-    detailed_description: Text = pa.Field(nullable=True)
+    brief_summary: Text = pa.Field(nullable=True, metadata=ZSTD)
+    detailed_description: Text = pa.Field(nullable=True, metadata=ZSTD)
     allocation: Text = pa.Field(nullable=True, isin=enums.ALLOCATION)
     intervention_model: Text = pa.Field(nullable=True, isin=enums.INTERVENTION_MODEL)
     primary_purpose: Text = pa.Field(nullable=True, isin=enums.PRIMARY_PURPOSE)
@@ -165,7 +170,7 @@ class Arms(TrialChild):
     arm_ordinal: pl.Int32 = pa.Field(ge=1)
     label: Text = pa.Field(str_length={"min_value": 1})
     arm_type: Text = pa.Field(nullable=True, isin=enums.ARM_TYPE)
-    description: Text = pa.Field(nullable=True)
+    description: Text = pa.Field(nullable=True, metadata=ZSTD)
 
 
 @table(
@@ -180,7 +185,7 @@ class Interventions(TrialChild):
     intervention_ordinal: pl.Int32 = pa.Field(ge=1)
     name: Text = pa.Field(str_length={"min_value": 1})
     intervention_type: Text = pa.Field(nullable=True, isin=enums.INTERVENTION_TYPE)
-    description: Text = pa.Field(nullable=True)
+    description: Text = pa.Field(nullable=True, metadata=ZSTD)
 
 
 @table(
@@ -214,7 +219,7 @@ class Criteria(TrialChild):
     criterion_ordinal: pl.Int32 = pa.Field(ge=1)
     kind: Text = pa.Field(isin=enums.CRITERION_KIND)
     marker: Text = pa.Field(nullable=True)
-    text: Text = pa.Field(str_length={"min_value": 1})
+    text: Text = pa.Field(str_length={"min_value": 1}, metadata=ZSTD)
     depth: pl.Int32 = pa.Field(ge=0)
     parent_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
 
@@ -303,7 +308,7 @@ class ExtraSections(TrialChild):
     extra_ordinal: pl.Int32 = pa.Field(ge=1)
     section: Text = pa.Field()
     label: Text = pa.Field(nullable=True)
-    content: Text = pa.Field()
+    content: Text = pa.Field(metadata=ZSTD)
 
 
 CORE_TABLES: tuple[type[WarehouseTable], ...] = (

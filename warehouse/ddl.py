@@ -38,7 +38,9 @@ def create_table(model: type[WarehouseTable]) -> str:
     lines = []
     for name, col in schema.columns.items():
         not_null = "" if col.nullable else " NOT NULL"
-        lines.append(f"    {name} {duckdb_type(col.dtype.type)}{not_null}")
+        compression = (col.metadata or {}).get("compression")
+        using = f" USING COMPRESSION {compression}" if compression else ""
+        lines.append(f"    {name} {duckdb_type(col.dtype.type)}{using}{not_null}")
     if model.__table__.key_constraint:
         lines.append(f"    PRIMARY KEY ({', '.join(primary_key(model))})")
     body = ",\n".join(lines)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.stages import final_path, pages_path, table_path
+from ingest.stages import final_path, pages_path, rows_to_load, table_path
 from schemas import CORE_TABLES
 from schemas.core import Trials
 from warehouse.ddl import columns, source_records_view
@@ -64,6 +64,9 @@ def load(
     # They are referenced only once the transaction commits; until then they are orphans that
     # the next load removes, so a crash here leaves nothing half-visible.
     raw_files = _move_into_raw_store(staging, batches, raw_root, run_id)
+    # In insertion order, DuckDB writes each insert's row groups once; out of order, COMMIT
+    # merged and rewrote them (10 s of a 580,000-page load). Exports keep it off (store.py).
+    con.execute("SET preserve_insertion_order = true")
     con.execute("BEGIN TRANSACTION")
     try:
         result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat,
@@ -73,6 +76,8 @@ def load(
         con.execute("ROLLBACK")
         shutil.rmtree(raw_root / run_id, ignore_errors=True)
         raise
+    finally:
+        con.execute("SET preserve_insertion_order = false")  # as store.configure leaves it
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     return result
@@ -147,16 +152,17 @@ def _load(
 
     # A page for a trial the warehouse already holds from another path wins only if it is
     # newer (Last Updated, then path), the same rule as duplicates within one run.
-    con.execute("""
+    superseded = con.execute("""
         UPDATE run_outcomes o SET outcome = 'duplicate',
                reason = 'duplicate NCT ID: superseded by ' || t.source_path
         FROM trials t
         WHERE o.outcome = 'load' AND o.nct_id = t.nct_id AND t.source_path <> o.path
           AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
-    """)
+    """).fetchone()[0]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_outcomes WHERE outcome = 'load'"
     )
+    winners = con.execute("SELECT count(*) FROM winners").fetchone()[0]
 
     # Versions first, while the rows being replaced are still in `trials`: the current version
     # of each incoming trial is superseded and keeps a JSON snapshot of its trials row (what
@@ -195,12 +201,15 @@ def _load(
         cols = ", ".join(columns(model))
         con.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM winners)")
         if batches:
-            files = _paths([table_path(staging, name, b) for b in batches])
-            con.execute(f"""
-                INSERT INTO {name} ({cols})
-                SELECT {cols} FROM read_parquet({files}) s
-                WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)
-            """)
+            # The files hold exactly the winners' rows, unless pages lost to trials the
+            # warehouse already held (rare): only then is a join needed to leave them out.
+            files = _paths([rows_to_load(staging, name, b) for b in batches])
+            keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if superseded else ""
+            inserted = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM read_parquet({files}) s {keep}")
+            if name == "trials" and inserted.fetchone()[0] != winners:
+                raise RuntimeError(
+                    f"staged trials rows do not match the {winners:,} trials to load: nothing was loaded"
+                )
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
     # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
