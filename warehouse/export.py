@@ -64,16 +64,23 @@ def export_all(
         # or exports were moved): reusing its parts could publish stale rows, so rewrite all.
         changed = None
     rows = {}
+    copies: list[tuple[str, Path]] = []
     for model in ALL_TABLES:
         name = model.__table__.name
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         if name == "source_records":
-            _export_source_records(con, partial / name, previous / name if previous else None, raw_root, changed)
+            copies += _source_records_copies(con, partial / name, previous / name if previous else None, raw_root, changed)
             continue
         out = partial / f"{name}.parquet"
         if changed is not None and name not in changed and previous and _link(previous / out.name, out):
             continue
-        _copy(con, f"SELECT * FROM {name}", out)
+        copies.append((f"SELECT * FROM {name}", out))
+    # DuckDB writes a parquet file largely on one thread (a row group at a time, and one big
+    # table dominates), so files are written side by side, one cursor (a connection to the
+    # same database) per thread; the biggest table goes first so it does not finish last.
+    copies.sort(key=lambda job: job[1].name != "trials.parquet")
+    with ThreadPoolExecutor(max_workers=PART_WRITERS) as pool:
+        list(pool.map(lambda job: _copy_on_own_cursor(con, *job), copies))
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
@@ -95,9 +102,11 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
     )
 
 
-def _export_source_records(
+def _source_records_copies(
     con: duckdb.DuckDBPyConnection, out: Path, previous: Path | None, raw_root: Path, changed: set[str] | None
-) -> None:
+) -> list[tuple[str, Path]]:
+    """The `source_records` parts to write (query, file); parts the run did not touch are
+    hard-linked from the previous export instead."""
     out.mkdir()
     files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
     touched = set(files)
@@ -114,10 +123,7 @@ def _export_source_records(
         if raw_file not in touched and previous is not None and _link(previous / part.name, part):
             continue
         copies.append((source_records_select(raw_root, [raw_file]) + f" WHERE i.raw_file = '{raw_file}'", part))
-    # One part is one row group, which DuckDB compresses on one thread: parts are written
-    # side by side instead, one cursor (connection to the same database) per thread.
-    with ThreadPoolExecutor(max_workers=PART_WRITERS) as pool:
-        list(pool.map(lambda job: _copy_on_own_cursor(con, *job), copies))
+    return copies
 
 
 def _copy_on_own_cursor(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
