@@ -156,7 +156,7 @@ def read_file(root: Path, item: LandingFile, limits: Limits) -> PageRead:
             item, f"page is {item.size:,} bytes, above the {limits.max_page_bytes:,}-byte limit for one page"
         )
     try:
-        with open(root / item.path, "rb") as fh:
+        with open(os.path.join(root, item.path), "rb") as fh:  # no pathlib object per page
             data = fh.read(limits.max_page_bytes + 1)
     except OSError as exc:
         return _failed(item, f"file cannot be read: {exc.strerror}")

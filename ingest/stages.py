@@ -318,7 +318,9 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     pages = pl.read_parquet(pages_path(root, batch), columns=["path", "sha256", "text", "error", "known_sha256"])
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
     records = []
-    for rec, (path, sha256, text, error, known_sha256) in enumerate(pages.iter_rows()):
+    # Whole columns to Python lists, then zipped: half the time of `iter_rows` (measured).
+    rows = zip(*(pages.get_column(c).to_list() for c in pages.columns), strict=True)
+    for rec, (path, sha256, text, error, known_sha256) in enumerate(rows):
         nct_id = last_updated = reason = stage = None
         if error is not None:
             outcome, stage, reason = "rejected", "extract", error

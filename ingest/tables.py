@@ -8,6 +8,7 @@ its page; loading drops it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import polars as pl
@@ -22,6 +23,9 @@ _TRIAL_TEXT_FIELDS = (
     "intervention_model", "primary_purpose", "masking", "observational_model", "time_perspective",
     "minimum_age", "maximum_age", "sex", "responsible_party_type",
 )  # fmt: skip
+
+
+_trial_text = operator.attrgetter(*_TRIAL_TEXT_FIELDS)
 
 
 def polars_schema(model: type[WarehouseTable]) -> dict[str, pl.DataType]:
@@ -47,7 +51,7 @@ def build_tables(records: Sequence[tuple[int, str, str, Record]]) -> dict[str, p
         trials.append(
             (rec, n, brief_title, acronym, r.has_results, r.phases, r.enrollment, r.healthy_volunteers, r.title,
              sha256, source_path, lead.name if lead else None, lead.agency_class if lead else None,
-             r.start_date, r.completion_date, r.last_updated, *[getattr(r, f) for f in _TRIAL_TEXT_FIELDS])
+             r.start_date, r.completion_date, r.last_updated, *_trial_text(r))
         )  # fmt: skip
         conditions.extend((rec, n, i, c) for i, c in enumerate(r.conditions, 1))
         interventions.extend(
