@@ -201,7 +201,7 @@ def extract(
     (staging / "pages").mkdir(parents=True, exist_ok=True)
     (staging / OWNER).write_text(str(os.getpid()))
     remove_abandoned_staging(staging.parent)
-    files = list(scan(source))
+    files = list(scan(source, settings.workers))
     scanned = pl.DataFrame(
         {
             "path": [f.path for f in files],
