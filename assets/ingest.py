@@ -36,7 +36,9 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
     return report
 
 
-@dg.asset(group_name=GROUP, description="Pages in the landing folder that are new or changed, read and hashed.")
+@dg.asset(
+    group_name=GROUP, description="Files in the landing folder that are new or changed by size or mtime, in batches."
+)
 def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
     started = dt.datetime.now(dt.UTC).isoformat()
     staging = warehouse.staging(context.run.run_id)
@@ -53,7 +55,10 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     )
 
 
-@dg.asset(group_name=GROUP, description="Pages parsed into core-table batches; unparseable pages get a reason.")
+@dg.asset(
+    group_name=GROUP,
+    description="Batches read, hashed and parsed into core-table frames; unparseable pages get a reason.",
+)
 def parsed_records(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict
 ) -> dg.Output[dict]:
