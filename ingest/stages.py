@@ -6,16 +6,16 @@ parse:    each batch read, hashed and decoded, its pages staged (they become the
           are one pass so page text does not go to disk and back between two stages.
 validate: staged frames -> final outcome per page (load / duplicate / rejected)
 
-Each stage works batch by batch in worker processes and writes parquet under the run's
-staging folder, so memory stays bounded by the batch size, not the corpus, and the Dagster
-assets pass only small manifests between them.
+Parse and validate work batch by batch in worker processes and write parquet under the run's
+staging folder (extract writes one small JSON plan per batch), so memory stays bounded by the
+batch size, not the corpus, and the Dagster assets pass only small manifests between them.
+Validate also writes, for a batch that lost rows, the rows left to load (`rows_to_load`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 import shutil
 import time
@@ -152,12 +152,13 @@ def rows_to_load_path(staging: Path, table: str, batch: int) -> Path:
     """A batch's rows that reach the warehouse: the parsed rows less those of records that
     failed validation or lost to a duplicate. Validate writes this file only for a batch that
     lost rows; otherwise the parsed file is it (see `rows_to_load`)."""
-    return staging / "kept" / table / f"b{batch:06d}.parquet"
+    return staging / "to_load" / table / f"b{batch:06d}.parquet"
 
 
 def rows_to_load(staging: Path, table: str, batch: int) -> Path:
-    kept = rows_to_load_path(staging, table, batch)
-    return kept if kept.exists() else table_path(staging, table, batch)
+    """The file the load inserts for a batch: validate's reduced copy, or the parsed rows."""
+    reduced = rows_to_load_path(staging, table, batch)
+    return reduced if reduced.exists() else table_path(staging, table, batch)
 
 
 def outcome_path(staging: Path, batch: int) -> Path:
@@ -201,7 +202,7 @@ def extract(
     started = time.perf_counter()
     if not source.is_dir():
         raise FileNotFoundError(f"landing folder {source} does not exist or is not a folder")
-    (staging / "pages").mkdir(parents=True, exist_ok=True)
+    staging.mkdir(parents=True, exist_ok=True)
     (staging / OWNER).write_text(str(os.getpid()))
     remove_abandoned_staging(staging.parent)
     files = list(scan(source, settings.workers))
@@ -220,11 +221,8 @@ def extract(
     unreadable = sum(1 for f in files if f.error)
     chunks = list(_chunks(to_read, settings.batch_size))
     for batch, chunk in enumerate(chunks):
-        plan = _Plan(str(source), chunk, _hashes_for(chunk, known_sha), settings.limits)
-        path = plan_path(staging, batch)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
-    if progress:
+        _Plan(str(source), chunk, _hashes_for(chunk, known_sha), settings.limits).write(plan_path(staging, batch))
+    if progress and chunks:
         progress("extract", len(chunks), len(chunks))
     return ExtractResult(
         staging=str(staging),
@@ -261,16 +259,29 @@ def _chunks(items: list[LandingFile], size: int) -> Iterator[list[LandingFile]]:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What one batch reads: written by extract, read by the parse worker (same run, same code)."""
+    """What one batch reads: written by extract, read by a parse worker. Plain JSON, so a
+    staged run can be inspected and a retried step does not depend on pickled classes."""
 
     source: str
     items: list[LandingFile]
     known_sha: dict[str, str]  # path -> sha256 the warehouse holds, for the items' pages
     limits: Limits
 
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        items = [[i.path, i.size, i.mtime_ns, i.error] for i in self.items]
+        plan = {"source": self.source, "items": items, "known_sha": self.known_sha, "limits": asdict(self.limits)}
+        path.write_text(json.dumps(plan))
+
+    @classmethod
+    def read(cls, path: Path) -> _Plan:
+        plan = json.loads(path.read_text())
+        items = [LandingFile(*item) for item in plan["items"]]
+        return cls(plan["source"], items, plan["known_sha"], Limits(**plan["limits"]))
+
 
 def plan_path(staging: Path, batch: int) -> Path:
-    return staging / "plan" / f"b{batch:06d}.pickle"
+    return staging / "plan" / f"b{batch:06d}.json"
 
 
 def _read_batch(plan: _Plan) -> dict[str, list]:
@@ -330,8 +341,7 @@ def parse(extracted: ExtractResult, settings: Settings, progress: Progress | Non
 
 def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     root = Path(staging)
-    plan: _Plan = pickle.loads(plan_path(root, batch).read_bytes())
-    pages = _read_batch(plan)
+    pages = _read_batch(_Plan.read(plan_path(root, batch)))
     _write(pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8}), pages_path(root, batch))
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
     records = []
@@ -339,6 +349,8 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     for rec, (path, sha256, text, error, known_sha256) in enumerate(rows):
         nct_id = last_updated = reason = stage = None
         if error is not None:
+            # Stage "extract" names what failed, getting the page's text out of its file, though
+            # the parse worker is the process that reads it.
             outcome, stage, reason = "rejected", "extract", error
         elif known_sha256 == sha256:
             outcome = "unchanged"  # touched, not changed: the hash confirms the content
@@ -453,12 +465,12 @@ def _validate_batch(
     for name, frame in frames.items():
         # The load then inserts whole files without a join: DuckDB keeps rows that arrive in
         # file order in its freshly written row groups, while joined rows made it rewrite them
-        # all at COMMIT (13 s of a 580,000-page load).
-        kept = rows_to_load_path(root, name, batch)
+        # all at COMMIT (~13 s of a 580,000-page load).
+        reduced = rows_to_load_path(root, name, batch)
         if removed:
-            _write(frame.filter(~pl.col(REC).is_in(removed)).with_columns(_batch=pl.lit(batch, pl.Int32)), kept)
+            _write(frame.filter(~pl.col(REC).is_in(removed)).with_columns(_batch=pl.lit(batch, pl.Int32)), reduced)
         else:
-            kept.unlink(missing_ok=True)  # a second pass may find nothing left to remove
+            reduced.unlink(missing_ok=True)  # a second pass may find nothing left to remove
     outcomes = pl.read_parquet(outcome_path(root, batch))
     reasons = {rec: "; ".join(dict.fromkeys(msgs)) for rec, msgs in failures.items()}
     duplicate_note = {rec: f"duplicate NCT ID: superseded by {path}" for rec, path in losers.items()}

@@ -624,3 +624,25 @@ def test_file_gone_between_scan_and_read_is_reported(tmp_path: Path) -> None:
     (tmp_path / "gone.txt").unlink()
     (page_read,) = read_landing_item(tmp_path, items[0], Limits())
     assert page_read.text is None and "cannot be read" in page_read.error and "No such file" in page_read.error
+
+
+def test_scan_in_worker_processes_finds_what_one_process_finds(tmp_path: Path) -> None:
+    """The parallel walk must report the same entries, odd ones included, in the same order."""
+    for k, folder in enumerate(["a", "b/deep", "c", "d/e/f"]):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / f"p{k}.txt").write_text(page(nct(700 + k)), encoding="utf-8")
+    (tmp_path / "top.txt").write_text(page(nct(710)), encoding="utf-8")
+    (tmp_path / "b" / "loop").symlink_to(tmp_path / "b")  # a link to a folder is not followed
+    (tmp_path / "c" / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (tmp_path / "d" / "fifo.txt").parent.mkdir(exist_ok=True)
+    os.mkfifo(tmp_path / "d" / "fifo.txt")
+    one, two = list(scan(tmp_path, workers=1)), list(scan(tmp_path, workers=2))
+    assert one == two
+    assert [f.path for f in one if f.error is None] == [
+        "a/p0.txt",
+        "b/deep/p1.txt",
+        "c/p2.txt",
+        "d/e/f/p3.txt",
+        "top.txt",
+    ]
+    assert {f.path for f in one if f.error} == {"c/dangling.txt", "d/fifo.txt"}

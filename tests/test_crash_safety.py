@@ -136,13 +136,13 @@ class Watch:
 
     def done(self, stage: str) -> float:
         """Share of the run's batches that `stage` ('outcomes': parse, 'final': validate) has
-        written. Extract has written every batch of pages by the time parse starts."""
-        batches = len(list(self.work.glob(".staging/*/pages/*.parquet")))
+        written. Extract has planned every batch by the time parse starts."""
+        batches = len(list(self.work.glob(".staging/*/plan/*.json")))
         return len(list(self.work.glob(f".staging/*/{stage}/*.parquet"))) / batches if batches else 0.0
 
     def _visible(self) -> Iterator[str]:
         for run in (self.work / ".staging").glob("*"):
-            for sub, phase in (("pages", "extract"), ("tables", "parse"), ("final", "validate")):
+            for sub, phase in (("plan", "extract"), ("tables", "parse"), ("final", "validate")):
                 if (run / sub).exists():
                     yield phase
         modes = self._warehouse_modes()

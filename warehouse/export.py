@@ -21,7 +21,8 @@ from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
 
 KEEP = 2
-PART_WRITERS = max(2, os.cpu_count() or 1)
+# Files written at once; more than a few would only share the 1 GB memory limit.
+PART_WRITERS = max(2, min(4, os.cpu_count() or 1))
 MANIFEST = "_manifest.json"
 
 
@@ -69,7 +70,9 @@ def export_all(
         name = model.__table__.name
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         if name == "source_records":
-            copies += _source_records_copies(con, partial / name, previous / name if previous else None, raw_root, changed)
+            copies += _source_records_copies(
+                con, partial / name, previous / name if previous else None, raw_root, changed
+            )
             continue
         out = partial / f"{name}.parquet"
         if changed is not None and name not in changed and previous and _link(previous / out.name, out):
@@ -80,7 +83,14 @@ def export_all(
     # same database) per thread; the biggest table goes first so it does not finish last.
     copies.sort(key=lambda job: job[1].name != "trials.parquet")
     with ThreadPoolExecutor(max_workers=PART_WRITERS) as pool:
-        list(pool.map(lambda job: _copy_on_own_cursor(con, *job), copies))
+        futures = [pool.submit(_copy_on_own_cursor, con, *job) for job in copies]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()  # the export failed: do not start the rest
+            raise
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)

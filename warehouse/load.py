@@ -7,6 +7,7 @@ updated, and the run is recorded. Either all of it commits or none of it does.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -65,19 +66,23 @@ def load(
     # the next load removes, so a crash here leaves nothing half-visible.
     raw_files = _move_into_raw_store(staging, batches, raw_root, run_id)
     # In insertion order, DuckDB writes each insert's row groups once; out of order, COMMIT
-    # merged and rewrote them (10 s of a 580,000-page load). Exports keep it off (store.py).
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("BEGIN TRANSACTION")
+    # merged and rewrote them (~13 s of a 580,000-page load). The setting is the database's,
+    # not the connection's: fine under the writer lock. Exports keep it off (store.py).
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     try:
+        con.execute("SET preserve_insertion_order = true")
+        con.execute("BEGIN TRANSACTION")
         result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat,
                        extra_sections, summary_json, raw_root, raw_files)  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # no transaction open, or the database is gone
+            con.execute("ROLLBACK")
         shutil.rmtree(raw_root / run_id, ignore_errors=True)
         raise
     finally:
-        con.execute("SET preserve_insertion_order = false")  # as store.configure leaves it
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"SET preserve_insertion_order = {bool(order)}")
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     return result
@@ -206,9 +211,9 @@ def _load(
             files = _paths([rows_to_load(staging, name, b) for b in batches])
             keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if superseded else ""
             inserted = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM read_parquet({files}) s {keep}")
-            if name == "trials" and inserted.fetchone()[0] != winners:
+            if name == "trials" and (count := inserted.fetchone()[0]) != winners:
                 raise RuntimeError(
-                    f"staged trials rows do not match the {winners:,} trials to load: nothing was loaded"
+                    f"staged trials rows ({count:,}) do not match the {winners:,} trials to load: nothing was loaded"
                 )
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 

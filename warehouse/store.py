@@ -129,7 +129,8 @@ MEMORY_LIMIT = "1GB"
 
 def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    # Keeping insertion order would buffer whole tables (5 GB of page text) in memory.
+    # Off for exports and queries: an ordered COPY of a join buffers rows to keep their order.
+    # The load turns it on for its own transaction (see warehouse/load.py).
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")  # the pipeline reports its own progress
     return con
