@@ -21,7 +21,7 @@ from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
 
 KEEP = 2
-# Files written at once; more than a few would only share the 1 GB memory limit.
+# Files written at once; more than a few would only share DuckDB's memory limit (store.py).
 PART_WRITERS = max(2, min(4, os.cpu_count() or 1))
 MANIFEST = "_manifest.json"
 
