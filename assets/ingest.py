@@ -42,7 +42,10 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
 def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
     started = dt.datetime.now(dt.UTC).isoformat()
     staging = warehouse.staging(context.run.run_id)
-    result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), _progress(context))
+    result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings())
+    context.log.info(
+        f"extract: {result.files_seen:,} files seen, {result.files_read:,} to read in {len(result.batches)} batch{'' if len(result.batches) == 1 else 'es'}"
+    )
     return dg.Output(
         {**result.to_dict(), "started_at": started},
         metadata={

@@ -196,9 +196,7 @@ def _run_batches(fn: Callable, args: list[tuple], settings: Settings, stage: str
 # --- extract -----------------------------------------------------------------------------
 
 
-def extract(
-    source: Path, known: Known, staging: Path, settings: Settings, progress: Progress | None = None
-) -> ExtractResult:
+def extract(source: Path, known: Known, staging: Path, settings: Settings) -> ExtractResult:
     started = time.perf_counter()
     if not source.is_dir():
         raise FileNotFoundError(f"landing folder {source} does not exist or is not a folder")
@@ -222,8 +220,6 @@ def extract(
     chunks = list(_chunks(to_read, settings.batch_size))
     for batch, chunk in enumerate(chunks):
         _Plan(str(source), chunk, _hashes_for(chunk, known_sha), settings.limits).write(plan_path(staging, batch))
-    if progress and chunks:
-        progress("extract", len(chunks), len(chunks))
     return ExtractResult(
         staging=str(staging),
         batches=list(range(len(chunks))),
