@@ -43,8 +43,10 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     started = dt.datetime.now(dt.UTC).isoformat()
     staging = warehouse.staging(context.run.run_id)
     result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings())
+    batches = len(result.batches)
     context.log.info(
-        f"extract: {result.files_seen:,} files seen, {result.files_read:,} to read in {len(result.batches)} batch{'' if len(result.batches) == 1 else 'es'}"
+        f"extract: {result.files_seen:,} files seen, {result.files_read:,} to read "
+        f"in {batches} batch{'' if batches == 1 else 'es'}"
     )
     return dg.Output(
         {**result.to_dict(), "started_at": started},

@@ -8,6 +8,7 @@ exceptions, so one bad file cannot stop a run.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import hashlib
 import os
@@ -17,10 +18,10 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
+
+from ingest.workers import process_pool
 
 ARCHIVE_SEPARATOR = "::"  # `landing/batch.zip::NCT01234567.txt`
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
@@ -69,14 +70,11 @@ def scan(root: Path, workers: int = 1) -> Iterator[LandingFile]:
     root = root.resolve()
     base = len(str(root)) + 1
     found, folders = _scan_folder(str(root), base)
-    if workers > 1 and len(folders) > 1:
-        # spawn: the caller may be a Dagster process with threads, where fork is unsafe.
-        with ProcessPoolExecutor(min(workers, len(folders)), mp_context=get_context("spawn")) as pool:
-            for part in pool.map(_scan_tree, folders, [base] * len(folders)):
-                found += part
-    else:
-        for folder in folders:
-            found += _scan_tree(folder, base)
+    pool = process_pool(workers, len(folders))
+    with pool or contextlib.nullcontext():
+        bases = [base] * len(folders)
+        for part in pool.map(_scan_tree, folders, bases) if pool else map(_scan_tree, folders, bases):
+            found += part
     found.sort(key=lambda f: f.path)
     yield from found
 

@@ -20,9 +20,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +28,7 @@ import polars as pl
 from ingest.landing import ARCHIVE_SEPARATOR, LandingFile, Limits, read_landing_item, scan
 from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
+from ingest.workers import process_pool
 from recordpage import RecordError, parse_page
 from schemas import CORE_TABLES
 
@@ -170,17 +169,10 @@ def final_path(staging: Path, batch: int) -> Path:
     return staging / "final" / f"b{batch:06d}.parquet"
 
 
-def _pool(settings: Settings, jobs: int) -> ProcessPoolExecutor | None:
-    if settings.workers <= 1 or jobs <= 1:
-        return None
-    # spawn: the parent may be a Dagster process with threads, where fork is unsafe.
-    return ProcessPoolExecutor(max_workers=min(settings.workers, jobs), mp_context=get_context("spawn"))
-
-
 def _run_batches(fn: Callable, args: list[tuple], settings: Settings, stage: str, progress: Progress | None) -> list:
     """fn(*a) for every a, in worker processes when worthwhile; results in input order."""
     results: list = []
-    pool = _pool(settings, len(args))
+    pool = process_pool(settings.workers, len(args))
     try:
         mapped: Iterable = pool.map(fn, *zip(*args, strict=True)) if pool and args else (fn(*a) for a in args)
         for done, result in enumerate(mapped, 1):
