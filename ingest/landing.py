@@ -60,47 +60,70 @@ class Limits:
     max_compression_ratio: int = 200
 
 
+SCAN_COLUMNS = ("path", "size", "mtime_ns", "error")
+Columns = dict[str, list]  # SCAN_COLUMNS -> one list each, a row per entry
+
+
 def scan(root: Path, workers: int = 1) -> Iterator[LandingFile]:
     """Every `*.txt` page and archive below `root`, in path order, without following symlinks
-    to directories (so a link loop cannot recurse) and reporting unreadable entries.
+    to directories (so a link loop cannot recurse) and reporting unreadable entries."""
+    cols = scan_columns(root, workers)
+    paths = cols["path"]
+    for i in sorted(range(len(paths)), key=paths.__getitem__):
+        yield LandingFile(paths[i], cols["size"][i], cols["mtime_ns"][i], cols["error"][i])
+
+
+def scan_columns(root: Path, workers: int = 1) -> Columns:
+    """What `scan` finds, unsorted and as column lists, for callers that build a frame: at
+    580,000 files an object per entry cost more than the `stat` calls, and pickling those
+    objects back from the workers as much again.
 
     With `workers` > 1 the subfolders of `root` are walked in that many processes: each entry
     costs a `stat` system call plus Python work that holds the GIL (threads measured slower
     than one), and at 580,000 files the walk was most of an ingest that found nothing new."""
     root = root.resolve()
     base = len(str(root)) + 1
-    found, folders = _scan_folder(str(root), base)
+    found = _columns()
+    folders = _scan_folder(str(root), base, found)
     pool = process_pool(workers, len(folders))
     with pool or contextlib.nullcontext():
         bases = [base] * len(folders)
         for part in pool.map(_scan_tree, folders, bases) if pool else map(_scan_tree, folders, bases):
-            found += part
-    found.sort(key=lambda f: f.path)
-    yield from found
-
-
-def _scan_tree(top: str, base: int) -> list[LandingFile]:
-    found: list[LandingFile] = []
-    pending = [top]
-    while pending:
-        files, folders = _scan_folder(pending.pop(), base)
-        found += files
-        pending += folders
+            for key in SCAN_COLUMNS:
+                found[key] += part[key]
     return found
 
 
-def _scan_folder(directory: str, base: int) -> tuple[list[LandingFile], list[str]]:
-    """The pages and archives directly in one folder, and its subfolders. Paths stay strings:
-    a pathlib object per entry costs more than the stat itself."""
-    found: list[LandingFile] = []
+def _columns() -> Columns:
+    return {key: [] for key in SCAN_COLUMNS}
+
+
+def _scan_tree(top: str, base: int) -> Columns:
+    found = _columns()
+    pending = [top]
+    while pending:
+        pending += _scan_folder(pending.pop(), base, found)
+    return found
+
+
+def _scan_folder(directory: str, base: int, found: Columns) -> list[str]:
+    """Add the pages and archives directly in one folder to `found`; -> its subfolders. Paths
+    stay strings: a pathlib object per entry costs more than the stat itself."""
+    paths, sizes, mtimes, errors = (found[key] for key in SCAN_COLUMNS)
+
+    def problem(path: str, error: str) -> None:
+        paths.append(path)
+        sizes.append(0)
+        mtimes.append(0)
+        errors.append(error)
+
     folders: list[str] = []
     try:
         entries = list(os.scandir(directory))
     except OSError as exc:
         # The landing folder itself is "./", as the scan named it before paths became strings.
-        shown = _shown(directory[base:]) or "."
-        found.append(LandingFile(shown + "/", 0, 0, f"folder cannot be listed: {exc.strerror}"))
-        return found, folders
+        problem((_shown(directory[base:]) or ".") + "/", f"folder cannot be listed: {exc.strerror}")
+        return folders
     for entry in entries:
         name = entry.name
         wanted = name.endswith(".txt") or name.lower().endswith(ARCHIVE_SUFFIXES)
@@ -114,19 +137,22 @@ def _scan_folder(directory: str, base: int) -> tuple[list[LandingFile], list[str
         except OSError as exc:
             if wanted:
                 reason = _link_problem(entry) if entry.is_symlink() else exc.strerror
-                found.append(LandingFile(_shown(entry.path[base:]), 0, 0, f"file cannot be opened: {reason}"))
+                problem(_shown(entry.path[base:]), f"file cannot be opened: {reason}")
             continue
         rel = entry.path[base:] if _SLASH_SEPARATED else entry.path[base:].replace(os.sep, "/")
         if not (rel.isascii() or _storable(rel)):
-            found.append(LandingFile(_shown(rel), 0, 0, "file or folder name is not valid UTF-8: rename it"))
+            problem(_shown(rel), "file or folder name is not valid UTF-8: rename it")
         elif not stat.S_ISREG(st.st_mode):
             # A FIFO would block the read forever and a socket cannot be opened: report
             # them instead of skipping them silently, so the operator sees why nothing loaded.
             kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO, socket or device"
-            found.append(LandingFile(rel, 0, 0, f"not a regular file ({kind}): there is no page to read"))
+            problem(rel, f"not a regular file ({kind}): there is no page to read")
         else:
-            found.append(LandingFile(rel, st.st_size, st.st_mtime_ns))
-    return found, folders
+            paths.append(rel)
+            sizes.append(st.st_size)
+            mtimes.append(st.st_mtime_ns)
+            errors.append(None)
+    return folders
 
 
 _SLASH_SEPARATED = os.sep == "/"

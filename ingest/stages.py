@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.landing import ARCHIVE_SEPARATOR, LandingFile, Limits, read_landing_item, scan
+from ingest.landing import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile, Limits, read_landing_item, scan_columns
 from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
 from ingest.workers import process_pool
@@ -195,32 +195,34 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings) -> Ex
     staging.mkdir(parents=True, exist_ok=True)
     (staging / OWNER).write_text(str(os.getpid()))
     remove_abandoned_staging(staging.parent)
-    files = list(scan(source, settings.workers))
-    scanned = pl.DataFrame(
-        {
-            "path": [f.path for f in files],
-            "size": [f.size for f in files],
-            "mtime_ns": [f.mtime_ns for f in files],
-            "is_archive": [f.is_archive for f in files],
-        },
-        schema={"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "is_archive": pl.Boolean},
-    )
+    scanned = scanned_frame(source, settings.workers)
     scanned.write_parquet(scanned_path(staging))
     unchanged, known_sha = known.compare(scanned)
-    to_read = [f for f, same in zip(files, unchanged, strict=True) if not same]
-    unreadable = sum(1 for f in files if f.error)
+    read = scanned.filter(~pl.Series(unchanged, dtype=pl.Boolean))
+    to_read = [LandingFile(*row) for row in read.select("path", "size", "mtime_ns", "error").iter_rows()]
+    unreadable = scanned.get_column("error").is_not_null().sum()
     chunks = list(_chunks(to_read, settings.batch_size))
     for batch, chunk in enumerate(chunks):
         _Plan(str(source), chunk, _hashes_for(chunk, known_sha), settings.limits).write(plan_path(staging, batch))
     return ExtractResult(
         staging=str(staging),
         batches=list(range(len(chunks))),
-        files_seen=len(files),
+        files_seen=scanned.height,
         files_read=len(to_read),
-        files_unchanged=len(files) - len(to_read),
+        files_unchanged=scanned.height - len(to_read),
         unreadable=unreadable,
         seconds=time.perf_counter() - started,
     )
+
+
+def scanned_frame(source: Path, workers: int) -> pl.DataFrame:
+    """The scan as a frame in path order, built from its column lists without an object per file."""
+    cols = scan_columns(source, workers)
+    frame = pl.DataFrame(cols, schema={"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "error": pl.Utf8})
+    is_archive = pl.col("path").str.to_lowercase().str.ends_with(ARCHIVE_SUFFIXES[0])
+    for suffix in ARCHIVE_SUFFIXES[1:]:
+        is_archive |= pl.col("path").str.to_lowercase().str.ends_with(suffix)
+    return frame.sort("path").with_columns(is_archive=is_archive)
 
 
 def _hashes_for(items: list[LandingFile], known_sha: dict[str, str]) -> dict[str, str]:
