@@ -116,6 +116,26 @@ class IngestRuns(WarehouseTable):
     summary_json: Text = pa.Field(nullable=True)
 
 
+@table(
+    "check_results",
+    "The outcome of each asset check on the warehouse as an ingest run left it. A check that "
+    "passed on the previous run's state lets the next one look only at the trials that run "
+    "loaded (see assets/checks.py).",
+    key_constraint=True,
+)
+class CheckResults(WarehouseTable):
+    class Config:
+        unique = ["run_id", "check_name"]  # the primary key
+
+    run_id: Text = pa.Field()  # the ingest run whose warehouse the check looked at
+    check_name: Text = pa.Field()
+    passed: pl.Boolean = pa.Field()
+    scope: Text = pa.Field(isin=["all rows", "trials loaded by the run"])
+    rows_checked: pl.Int64 = pa.Field(ge=0, nullable=True)
+    problems: Text = pa.Field(nullable=True)
+    checked_at: Timestamp = pa.Field()
+
+
 LINEAGE_TABLES: tuple[type[WarehouseTable], ...] = (
     SourceRecords,
     SourcePages,
@@ -123,4 +143,5 @@ LINEAGE_TABLES: tuple[type[WarehouseTable], ...] = (
     TrialVersions,
     IngestRuns,
     LandingFiles,
+    CheckResults,
 )

@@ -50,7 +50,8 @@ def test_checks_fail_on_a_warehouse_the_load_corrupted(tmp_path: Path, shared_wa
     shutil.copy(shared_warehouse / "trials.duckdb", database)
     resource = WarehouseResource(source_dir=str(tmp_path), warehouse_path=str(database))
     checks = (unique_keys, referential_integrity, pandera_rules)
-    assert [check(warehouse=resource).passed for check in checks] == [True, True, True]
+    context = dg.build_asset_check_context(resources={"warehouse": resource})
+    assert [check(context).passed for check in checks] == [True, True, True]
 
     con = duckdb.connect(str(database))
     con.execute("INSERT INTO criteria SELECT * FROM criteria LIMIT 1")
@@ -64,7 +65,7 @@ def test_checks_fail_on_a_warehouse_the_load_corrupted(tmp_path: Path, shared_wa
     results = dict(
         zip(
             ("unique_keys", "referential_integrity", "pandera_rules"),
-            (c(warehouse=resource) for c in checks),
+            (c(context) for c in checks),
             strict=True,
         )
     )

@@ -301,7 +301,8 @@ def _load(
 
 
 def _changed_tables(loaded: int, duplicates: int, pages_read: int, rejections: int) -> list[str]:
-    changed = ["ingest_runs", "landing_files"]
+    # The asset checks after the load add their rows to check_results.
+    changed = ["ingest_runs", "landing_files", "check_results"]
     if loaded:
         changed += [m.__table__.name for m in CORE_TABLES]
     if loaded or duplicates:

@@ -1,0 +1,64 @@
+"""The checks read only the trials a run loaded once the previous run's warehouse passed, and
+every row again after a check failed (warehouse/check_log.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.checks import unique_keys
+from pipelines.ingest_run import IngestFailed
+from pipelines.resources import WarehouseResource
+from tests.conftest import connect, landing_with_shared, run
+from warehouse.check_log import ALL_ROWS, RUN_TRIALS
+
+
+def _results(work: Path, run_id: str) -> dict[str, tuple[bool, str]]:
+    with connect(work) as con:
+        rows = con.execute("SELECT check_name, passed, scope FROM check_results WHERE run_id = ?", [run_id]).fetchall()
+    return {name: (passed, scope) for name, passed, scope in rows}
+
+
+def _bump_enrollment(page: Path) -> str:
+    text = page.read_text(encoding="utf-8")
+    new, count = re.subn(r"^(\d+) participants$", lambda m: f"{int(m[1]) + 1} participants", text, count=1, flags=re.M)
+    assert count == 1, page
+    page.write_text(new, encoding="utf-8")
+    return re.search(r"^NCT ID:\s*(NCT\d{8})", text, re.M)[1]
+
+
+def test_a_check_after_a_passing_run_reads_that_runs_trials_and_after_a_failure_all(tmp_path: Path) -> None:
+    landing = landing_with_shared(tmp_path / "landing")
+    first = run(landing, tmp_path)
+    assert {s for _, s in _results(tmp_path, first.load["run_id"]).values()} == {ALL_ROWS, RUN_TRIALS}
+    assert _results(tmp_path, first.load["run_id"])["unique_keys"] == (True, ALL_ROWS)
+
+    page = next(p for p in sorted(landing.glob("NCT*.txt")) if re.search(r"^\d+ participants$", p.read_text(), re.M))
+    changed = _bump_enrollment(page)
+    second = run(landing, tmp_path)
+    assert second.load["pages_changed"] == 1
+    results = _results(tmp_path, second.load["run_id"])
+    assert results["unique_keys"] == (True, RUN_TRIALS)
+    assert results["referential_integrity"] == (True, RUN_TRIALS)
+
+    # Rows broken behind the pipeline's back in the trial the run loaded: the narrow check
+    # still reads them, and fails.
+    with duckdb.connect(str(tmp_path / "trials.duckdb")) as con:
+        con.execute("INSERT INTO criteria SELECT * FROM criteria WHERE nct_id = ? LIMIT 1", [changed])
+    resource = WarehouseResource(source_dir=str(landing), warehouse_path=str(tmp_path / "trials.duckdb"))
+    context = dg.build_asset_check_context(resources={"warehouse": resource})
+    narrow = unique_keys(context)
+    assert not narrow.passed and narrow.metadata["scope"].value == RUN_TRIALS
+    assert "criteria" in narrow.metadata["problems"].value
+
+    # The failure is on record: the next run, with nothing new, reads every row and fails too.
+    with pytest.raises(IngestFailed):
+        run(landing, tmp_path)
+    with connect(tmp_path) as con:
+        third = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
+    results = _results(tmp_path, third)
+    assert results["unique_keys"] == (False, ALL_ROWS)

@@ -1,0 +1,84 @@
+"""Asset check outcomes kept in the warehouse (`check_results`), and the scope they allow the
+next check.
+
+A full check reads every row: about 5 s at 580,000 trials, which was most of a run that found
+nothing new. Once a check has passed on the warehouse as one run left it, the next run can
+only have broken the rows of the trials it loaded: every core table's key starts with
+`nct_id`, and its references stay within one trial. So the next check reads those trials'
+rows only, and the lineage tables (no `nct_id` key, cheap) in full. A run whose check failed,
+or was never checked, or whose result could not be recorded, makes the next check read all
+rows again: a bad state cannot hide behind a later run's narrow check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from schemas import CORE_TABLES, WarehouseTable
+from warehouse.store import WarehouseBusy, configure, ensure_schema, writer_lock
+
+ALL_ROWS = "all rows"
+RUN_TRIALS = "trials loaded by the run"
+# Past this many trials, reading the scoped rows through a semi-join costs about as much as
+# reading every row.
+SCOPED_MAX_TRIALS = 50_000
+_CORE_NAMES = {m.__table__.name for m in CORE_TABLES}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    run_id: str | None  # the latest ingest run, whose warehouse is checked (None: no run yet)
+    label: str  # ALL_ROWS or RUN_TRIALS
+    run_trials: int  # trials that run loaded
+
+    def rows_of(self, model: type[WarehouseTable], alias: str = "") -> str:
+        """A WHERE condition keeping the rows this scope must read of `model` ('true': all)."""
+        if self.label == RUN_TRIALS and model.__table__.name in _CORE_NAMES:
+            return f"{alias}nct_id IN (SELECT nct_id FROM run_trials)"
+        return "true"
+
+
+def scope_for(con: duckdb.DuckDBPyConnection, check_name: str) -> Scope:
+    """The scope `check_name` needs now; leaves the temp table `run_trials` on `con`."""
+    runs = con.execute("SELECT run_id, finished_at FROM ingest_runs ORDER BY finished_at DESC LIMIT 2").fetchall()
+    latest = runs[0] if runs else (None, None)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE run_trials AS SELECT DISTINCT nct_id FROM trial_versions WHERE first_seen = $at",
+        {"at": latest[1]},
+    )
+    loaded = con.execute("SELECT count(*) FROM run_trials").fetchone()[0]
+    verified = len(runs) == 2 and con.execute(
+        "SELECT passed FROM check_results WHERE run_id = ? AND check_name = ?", [runs[1][0], check_name]
+    ).fetchone() == (True,)
+    narrow = verified and loaded <= SCOPED_MAX_TRIALS
+    return Scope(latest[0], RUN_TRIALS if narrow else ALL_ROWS, loaded)
+
+
+def record(
+    warehouse: Path,
+    check_name: str,
+    scope: Scope,
+    passed: bool,
+    problems: list[str],
+    rows_checked: int | None,
+    wait_seconds: float = 0.0,
+) -> str | None:
+    """Store one outcome; -> None, or why it could not be stored (the next run then checks all
+    rows, so a missing record costs time, never safety)."""
+    if scope.run_id is None:
+        return "no ingest run to record it against"
+    row = [scope.run_id, check_name, passed, scope.label, rows_checked, "\n".join(problems) or None,
+           dt.datetime.now(dt.UTC)]  # fmt: skip
+    try:
+        with writer_lock(warehouse, wait_seconds), contextlib.closing(duckdb.connect(str(warehouse))) as con:
+            configure(con)
+            ensure_schema(con)
+            con.execute("INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+    except (WarehouseBusy, duckdb.Error) as exc:
+        return str(exc).splitlines()[0]
+    return None
