@@ -122,7 +122,8 @@ def pandera_rules(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRe
         latest = con.execute("SELECT max(finished_at) FROM ingest_runs").fetchall()[0][0]
         con.execute(f"CREATE OR REPLACE TEMP TABLE check_trials AS {_RUN_TRIALS}", {"latest": latest})
         low, high = con.execute("SELECT min(nct_id), max(nct_id) FROM check_trials").fetchall()[0]
-        for model in CORE_TABLES:
+        # A run that loaded no trial has no rows to look at (low is NULL).
+        for model in CORE_TABLES if low is not None else ():
             name = model.__table__.name
             frame = con.sql(
                 f"SELECT * FROM {name} WHERE nct_id BETWEEN $low AND $high "

@@ -21,6 +21,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import polars as pl
@@ -28,7 +29,7 @@ import polars as pl
 from ingest.landing import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile, Limits, read_landing_item, scan_columns
 from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
-from ingest.workers import process_pool
+from ingest.workers import process_pool, without_gc
 from recordpage import RecordError, parse_page
 from schemas import CORE_TABLES
 
@@ -174,7 +175,11 @@ def _run_batches(fn: Callable, args: list[tuple], settings: Settings, stage: str
     results: list = []
     pool = process_pool(settings.workers, len(args))
     try:
-        mapped: Iterable = pool.map(fn, *zip(*args, strict=True)) if pool and args else (fn(*a) for a in args)
+        mapped: Iterable = (
+            pool.map(without_gc, repeat(fn), *zip(*args, strict=True))
+            if pool and args
+            else (without_gc(fn, *a) for a in args)
+        )
         for done, result in enumerate(mapped, 1):
             results.append(result)
             if progress:
