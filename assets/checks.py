@@ -28,6 +28,10 @@ _RUN_TRIALS = f"""
 """
 
 
+def _name(context: dg.AssetCheckExecutionContext) -> str:
+    return context.check_specs[0].name
+
+
 def _result(
     context: dg.AssetCheckExecutionContext,
     warehouse: WarehouseResource,
@@ -37,7 +41,7 @@ def _result(
     **metadata: object,
 ) -> dg.AssetCheckResult:
     """The check's result, also recorded in `check_results` for the next run's scope."""
-    name = context.check_specs[0].name
+    name = _name(context)
     not_recorded = record(
         warehouse.warehouse, name, scope, not problems, problems, rows_checked, warehouse.wait_seconds
     )
@@ -72,7 +76,7 @@ TABLES = [m for m in ALL_TABLES if not m.__table__.is_view]
 def unique_keys(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     problems = []
     with warehouse.read() as con:
-        scope = scope_for(con, "unique_keys")
+        scope = scope_for(con, _name(context))
         for model in TABLES:
             key = ", ".join(primary_key(model))
             name = model.__table__.name
@@ -94,7 +98,7 @@ def unique_keys(context: dg.AssetCheckExecutionContext, warehouse: WarehouseReso
 def referential_integrity(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     problems = []
     with warehouse.read() as con:
-        scope = scope_for(con, "referential_integrity")
+        scope = scope_for(con, _name(context))
         for model in CORE_TABLES:
             name = model.__table__.name
             for cols, (target, target_cols) in model.__table__.references.items():
@@ -118,7 +122,7 @@ def pandera_rules(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRe
     checked = 0
     with warehouse.read() as con:
         # Always this run's trials: every row was validated before the load (see SAMPLE).
-        scope = replace(scope_for(con, "pandera_rules"), label=RUN_TRIALS)
+        scope = replace(scope_for(con, _name(context)), label=RUN_TRIALS)
         latest = con.execute("SELECT max(finished_at) FROM ingest_runs").fetchall()[0][0]
         con.execute(f"CREATE OR REPLACE TEMP TABLE check_trials AS {_RUN_TRIALS}", {"latest": latest})
         low, high = con.execute("SELECT min(nct_id), max(nct_id) FROM check_trials").fetchall()[0]
