@@ -120,7 +120,7 @@ class IngestRuns(WarehouseTable):
     "check_results",
     "The outcome of each asset check on the warehouse as an ingest run left it. A check that "
     "passed on the previous run's state lets the next one look only at the trials that run "
-    "loaded (see assets/checks.py).",
+    "loaded (see warehouse/check_log.py).",
     key_constraint=True,
 )
 class CheckResults(WarehouseTable):

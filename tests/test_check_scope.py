@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from assets.checks import unique_keys
 from pipelines.ingest_run import IngestFailed
-from pipelines.resources import WarehouseResource
 from tests.conftest import connect, landing_with_shared, run
+from warehouse import checks as rules
 from warehouse.check_log import ALL_ROWS, RUN_TRIALS
 
 
@@ -49,11 +47,10 @@ def test_a_check_after_a_passing_run_reads_that_runs_trials_and_after_a_failure_
     # still reads them, and fails.
     with duckdb.connect(str(tmp_path / "trials.duckdb")) as con:
         con.execute("INSERT INTO criteria SELECT * FROM criteria WHERE nct_id = ? LIMIT 1", [changed])
-    resource = WarehouseResource(source_dir=str(landing), warehouse_path=str(tmp_path / "trials.duckdb"))
-    context = dg.build_asset_check_context(resources={"warehouse": resource})
-    narrow = unique_keys(context)
-    assert not narrow.passed and narrow.metadata["scope"].value == RUN_TRIALS
-    assert "criteria" in narrow.metadata["problems"].value
+    database = tmp_path / "trials.duckdb"
+    narrow = rules.run_checks(rules.read_only(database), database, ["unique_keys"])["unique_keys"]
+    assert not narrow.outcome.passed and narrow.scope.label == RUN_TRIALS
+    assert any("criteria" in p for p in narrow.outcome.problems)
 
     # The failure is on record: the next run, with nothing new, reads every row and fails too.
     with pytest.raises(IngestFailed):

@@ -43,8 +43,8 @@ class Scope:
         return "true"
 
 
-def scope_for(con: duckdb.DuckDBPyConnection, check_name: str) -> Scope:
-    """The scope `check_name` needs now; leaves the temp table `run_trials` on `con`."""
+def scopes_for(con: duckdb.DuckDBPyConnection, check_names: list[str]) -> dict[str, Scope]:
+    """The scope each named check needs now; leaves the temp table `run_trials` on `con`."""
     runs = con.execute("SELECT run_id, finished_at FROM ingest_runs ORDER BY finished_at DESC LIMIT 2").fetchall()
     latest = runs[0] if runs else (None, None)
     con.execute(
@@ -52,33 +52,36 @@ def scope_for(con: duckdb.DuckDBPyConnection, check_name: str) -> Scope:
         {"at": latest[1]},
     )
     loaded = con.execute("SELECT count(*) FROM run_trials").fetchone()[0]
-    verified = len(runs) == 2 and con.execute(
-        "SELECT passed FROM check_results WHERE run_id = ? AND check_name = ?", [runs[1][0], check_name]
-    ).fetchone() == (True,)
-    narrow = verified and loaded <= SCOPED_MAX_TRIALS
-    return Scope(latest[0], RUN_TRIALS if narrow else ALL_ROWS, loaded)
+    passed: set[str] = set()
+    if len(runs) == 2:
+        rows = con.execute("SELECT check_name FROM check_results WHERE run_id = ? AND passed", [runs[1][0]]).fetchall()
+        passed = {row[0] for row in rows}
+    narrow = loaded <= SCOPED_MAX_TRIALS
+    return {
+        name: Scope(latest[0], RUN_TRIALS if narrow and name in passed else ALL_ROWS, loaded) for name in check_names
+    }
 
 
-def record(
-    warehouse: Path,
-    check_name: str,
-    scope: Scope,
-    passed: bool,
-    problems: list[str],
-    rows_checked: int | None,
-    wait_seconds: float = 0.0,
-) -> str | None:
-    """Store one outcome; -> None, or why it could not be stored (the next run then checks all
-    rows, so a missing record costs time, never safety)."""
-    if scope.run_id is None:
-        return "no ingest run to record it against"
-    row = [scope.run_id, check_name, passed, scope.label, rows_checked, "\n".join(problems) or None,
-           dt.datetime.now(dt.UTC)]  # fmt: skip
+# (check name, scope, passed, problems, rows checked)
+Outcome = tuple[str, Scope, bool, list[str], int | None]
+
+
+def record(warehouse: Path, outcomes: list[Outcome], wait_seconds: float = 0.0) -> str | None:
+    """Store the outcomes, with one write; -> None, or why they could not be stored (the next
+    run then checks all rows, so a missing record costs time, never safety)."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        [scope.run_id, name, passed, scope.label, rows_checked, "\n".join(problems) or None, now]
+        for name, scope, passed, problems, rows_checked in outcomes
+        if scope.run_id is not None
+    ]
+    if not rows:
+        return "no ingest run to record them against" if outcomes else None
     try:
         with writer_lock(warehouse, wait_seconds), contextlib.closing(duckdb.connect(str(warehouse))) as con:
             configure(con)
             ensure_schema(con)
-            con.execute("INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            con.executemany("INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     except (WarehouseBusy, duckdb.Error) as exc:
         return str(exc).splitlines()[0]
     return None
