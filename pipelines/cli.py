@@ -48,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
     )
-    ingest.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pages per batch (bounds memory)")
+    ingest.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help="pages per batch, counted as 7.5 KB each (bounds memory)",
+    )
     ingest.add_argument("--quiet", action="store_true", help="print only the summary")
     ingest.add_argument("--summary-json", type=Path, help="also write the summary as JSON to this file")
 
