@@ -4,6 +4,7 @@ every row again after a check failed (warehouse/check_log.py)."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,7 +13,7 @@ import pytest
 from pipelines.ingest_run import IngestFailed
 from tests.conftest import connect, landing_with_shared, run
 from warehouse import checks as rules
-from warehouse.check_log import ALL_ROWS, RUN_TRIALS
+from warehouse.check_log import ALL_ROWS, RUN_TRIALS, scopes_for
 
 
 def _results(work: Path, run_id: str) -> dict[str, tuple[bool, str]]:
@@ -42,6 +43,20 @@ def test_a_check_after_a_passing_run_reads_that_runs_trials_and_after_a_failure_
     results = _results(tmp_path, second.load["run_id"])
     assert results["unique_keys"] == (True, RUN_TRIALS)
     assert results["referential_integrity"] == (True, RUN_TRIALS)
+
+    # A clock that stepped back makes the newest run look older: then every row is read.
+    stepped = tmp_path / "stepped.duckdb"
+    shutil.copy(tmp_path / "trials.duckdb", stepped)
+    with duckdb.connect(str(stepped)) as con:
+        assert scopes_for(con, ["unique_keys"])["unique_keys"].label == RUN_TRIALS
+        con.execute(
+            "UPDATE ingest_runs SET finished_at = finished_at - INTERVAL 1 DAY WHERE run_id = ?",
+            [second.load["run_id"]],
+        )
+        con.execute(
+            "UPDATE trial_versions SET first_seen = first_seen - INTERVAL 1 DAY WHERE first_seen = (SELECT max(first_seen) FROM trial_versions)"
+        )
+        assert scopes_for(con, ["unique_keys"])["unique_keys"].label == ALL_ROWS
 
     # Rows broken behind the pipeline's back in the trial the run loaded: the narrow check
     # still reads them, and fails.

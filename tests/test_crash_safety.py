@@ -84,8 +84,8 @@ def table_digest(con: duckdb.DuckDBPyConnection, source: str) -> str:
     return hashlib.sha256(f"{count}:{total}".encode()).hexdigest()[:16]
 
 
-# A log of checks as they finish, written after the load commits: a run killed among its checks
-# has recorded some of them, and the next run then reads every row (test_check_scope.py).
+# The checks' outcomes, written after the load commits: a run killed during its checks has
+# recorded none of them, and the next run then reads every row (test_check_scope.py).
 CHECK_LOG = "check_results"
 
 

@@ -45,7 +45,8 @@ def test_sensor_requests_a_run_only_for_new_or_changed_pages(tmp_path: Path) -> 
 
 def test_checks_fail_on_a_warehouse_the_load_corrupted(tmp_path: Path, shared_warehouse: Path) -> None:
     """Each blocking check passes on the shared records as loaded and fails, naming the table,
-    once a duplicate key, an orphan row or a value outside the rules is written behind its back."""
+    once a duplicate key, an orphan row or a value outside the rules is written behind its back.
+    The shared warehouse has had one run, so the checks read every row (no narrow scope)."""
     database = tmp_path / "trials.duckdb"
     shutil.copy(shared_warehouse / "trials.duckdb", database)
     names = list(rules.CHECKS)

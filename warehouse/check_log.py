@@ -52,9 +52,17 @@ def scopes_for(con: duckdb.DuckDBPyConnection, check_names: list[str]) -> dict[s
         {"at": latest[1]},
     )
     loaded = con.execute("SELECT count(*) FROM run_trials").fetchone()[0]
+    # Runs are ordered by their clock; if it stepped back (NTP, a restored VM), the newest run
+    # inserted is not the newest by time, and every row is read.
+    newest = con.execute("SELECT run_id FROM ingest_runs ORDER BY rowid DESC LIMIT 1").fetchone()
     passed: set[str] = set()
-    if len(runs) == 2:
-        rows = con.execute("SELECT check_name FROM check_results WHERE run_id = ? AND passed", [runs[1][0]]).fetchall()
+    if len(runs) == 2 and newest == (latest[0],):
+        try:
+            rows = con.execute(
+                "SELECT check_name FROM check_results WHERE run_id = ? AND passed", [runs[1][0]]
+            ).fetchall()
+        except duckdb.CatalogException:  # a warehouse not loaded since check_results was added
+            rows = []
         passed = {row[0] for row in rows}
     narrow = loaded <= SCOPED_MAX_TRIALS
     return {
@@ -82,6 +90,6 @@ def record(warehouse: Path, outcomes: list[Outcome], wait_seconds: float = 0.0) 
             configure(con)
             ensure_schema(con)
             con.executemany("INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    except (WarehouseBusy, duckdb.Error) as exc:
+    except (WarehouseBusy, duckdb.Error, OSError) as exc:  # e.g. no write access to the folder
         return str(exc).splitlines()[0]
     return None
