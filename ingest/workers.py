@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -36,3 +38,22 @@ def without_gc(fn: Callable[..., T], *args: object) -> T:
         if enabled:
             gc.enable()
         gc.collect(0)
+        _release_freed_memory()
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap a batch freed back to the system. glibc keeps it otherwise: a parse worker
+    sat at 305-311 MiB between batches instead of 205-216, and its peak crept up 20 MiB more
+    over its first batches."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
