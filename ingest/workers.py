@@ -27,9 +27,9 @@ def without_gc(fn: Callable[..., T], *args: object) -> T:
     A batch builds millions of small objects (lines, tuples, records) that all live until it
     ends, and every automatic collection walked them again: a fifth to a third of a parse
     worker's CPU time (five 6,000-page batches: 27.2 s with it, 21.5 s without). It also runs
-    in the main process when there is a single batch. Reference counting frees
-    a batch's objects when it returns; the collection afterwards frees any cycle it made, which
-    are all young since nothing was collected meanwhile."""
+    in the main process when there is a single batch. Reference counting frees a batch's
+    objects when it returns; the collection afterwards frees any cycle it made, which are all
+    young since nothing was collected meanwhile."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -70,11 +70,11 @@ def scopes_for(con: duckdb.DuckDBPyConnection, check_names: list[str]) -> dict[s
     }
 
 
-# (check name, scope, passed, problems, rows checked)
-Outcome = tuple[str, Scope, bool, list[str], int | None]
+# One `check_results` row to write: (check name, scope, passed, problems, rows checked)
+OutcomeRow = tuple[str, Scope, bool, list[str], int | None]
 
 
-def record(warehouse: Path, outcomes: list[Outcome], wait_seconds: float = 0.0) -> str | None:
+def record(warehouse: Path, outcomes: list[OutcomeRow], wait_seconds: float = 0.0) -> str | None:
     """Store the outcomes, with one write; -> None, or why they could not be stored (the next
     run then checks all rows, so a missing record costs time, never safety)."""
     now = dt.datetime.now(dt.UTC)
