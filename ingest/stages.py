@@ -30,7 +30,7 @@ from ingest.landing import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile, Lim
 from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
 from ingest.workers import process_pool, without_gc
-from recordpage import RecordError, parse_page
+from recordpage import Record, RecordError, parse_page
 from schemas import CORE_TABLES
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -305,11 +305,11 @@ def _read_batch(plan: _Plan) -> dict[str, list]:
     return cols
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
+def _write(frame: pl.DataFrame, path: Path, row_group_size: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # zstd level 1 writes as fast as lz4 here (the cost is building the pages, not compressing
     # them) at 60% of the bytes, and the page batches become the raw store.
-    frame.write_parquet(path, compression="zstd", compression_level=1, statistics=False)
+    frame.write_parquet(path, compression="zstd", compression_level=1, statistics=False, row_group_size=row_group_size)
 
 
 # --- parse -------------------------------------------------------------------------------
@@ -348,15 +348,29 @@ def parse(extracted: ExtractResult, settings: Settings, progress: Progress | Non
     )
 
 
+# Parsed records become frames every this many pages. A parsed page's objects (lines,
+# dataclasses, tuples) take about 16 KB, twice the page and several times its columns in a
+# frame; holding a whole batch of them made two-fifths of a parse worker's peak (a 10,000-page
+# batch: 163 MiB of records, then 97 MiB more while its frames were built).
+FRAME_EVERY = 1_000
+
+
 def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     root = Path(staging)
     pages = _read_batch(_Plan.read(plan_path(root, batch)))
-    _write(pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8}), pages_path(root, batch))
+    # Small row groups: the writer holds a whole row group encoded, 100 MiB more for a batch's
+    # pages in one.
+    frame = pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8})
+    _write(frame, pages_path(root, batch), row_group_size=FRAME_EVERY)
+    del frame
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
-    records = []
-    rows = zip(pages["path"], pages["sha256"], pages["text"], pages["error"], pages["known_sha256"], strict=True)
+    records: list[tuple[int, str, str, Record]] = []
+    parts: dict[str, list[pl.DataFrame]] = {m.__table__.name: [] for m in CORE_TABLES}
+    texts = pages["text"]
+    rows = zip(pages["path"], pages["sha256"], texts, pages["error"], pages["known_sha256"], strict=True)
     for rec, (path, sha256, text, error, known_sha256) in enumerate(rows):
         nct_id = last_updated = reason = stage = None
+        extras = 0
         if error is not None:
             # Stage "extract" names what failed, getting the page's text out of its file, though
             # the parse worker is the process that reads it.
@@ -369,23 +383,34 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
             except RecordError as exc:
                 outcome, stage, reason = "rejected", "parse", str(exc)
             else:
-                outcome, nct_id, last_updated = "parsed", record.nct_id, record.last_updated
+                outcome, nct_id, last_updated, extras = "parsed", record.nct_id, record.last_updated, len(record.extras)
                 records.append((rec, sha256, path, record))
+                if len(records) == FRAME_EVERY:
+                    _add_frames(parts, records)
+                    records = []
         if nct_id is None and text:
             m = _NCT_IN_TEXT.search(text, 0, 2000)
             nct_id = m[1] if m else None
+        texts[rec] = text = None  # the pages file holds it: let the batch's text go as frames grow
         for key, value in (("batch", batch), (REC, rec), ("path", path), ("sha256", sha256), ("nct_id", nct_id),
                            ("last_updated", last_updated), ("outcome", outcome), ("stage", stage), ("reason", reason),
-                           ("extras", len(records[-1][3].extras) if outcome == "parsed" else 0)):  # fmt: skip
+                           ("extras", extras)):  # fmt: skip
             out[key].append(value)
-    frames = build_tables(records)
-    for name, frame in frames.items():
+    if records or not parts["trials"]:
+        _add_frames(parts, records)
+    for name, frames in parts.items():
+        frame = pl.concat(frames, rechunk=False)
         _write(frame.with_columns(_batch=pl.lit(batch, pl.Int32)), table_path(root, name, batch))
     outcomes = pl.DataFrame(out, schema=OUTCOME_SCHEMA)
     _write(outcomes, outcome_path(root, batch))
     counts = outcomes.get_column("outcome").value_counts()
     get = dict(counts.iter_rows())
     return get.get("parsed", 0), get.get("unchanged", 0), get.get("rejected", 0), int(outcomes["extras"].sum())
+
+
+def _add_frames(parts: dict[str, list[pl.DataFrame]], records: list[tuple[int, str, str, Record]]) -> None:
+    for name, frame in build_tables(records).items():
+        parts[name].append(frame)
 
 
 # --- validate ----------------------------------------------------------------------------
