@@ -15,9 +15,12 @@ import os
 import re
 import stat
 import tarfile
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -80,7 +83,47 @@ def scan_columns(root: Path, workers: int = 1) -> Columns:
 
     With `workers` > 1 the subfolders of `root` are walked in that many processes: each entry
     costs a `stat` system call plus Python work that holds the GIL (threads measured slower
-    than one), and at 580,000 files the walk was most of an ingest that found nothing new."""
+    than one), and at 580,000 files the walk was most of an ingest that found nothing new.
+
+    A scan of the same folder begun by `start_scan` in the last EARLY_SCAN_MAX_AGE seconds is
+    taken instead of scanning again."""
+    early = _EARLY_SCANS.pop(_key(root), None)
+    if early is not None and time.monotonic() - early[0] <= EARLY_SCAN_MAX_AGE:
+        try:
+            return early[1].result()
+        except Exception:  # scanned again below, where an error that persists is raised
+            pass
+    return _scan_now(root, workers)
+
+
+# The command line starts the scan before it imports Dagster and the data stack: at 580,000
+# files the scan (about 1.2 s in two processes) and the imports and Dagster's start (about
+# 2.5 s, one core) overlap, and a run that finds nothing new ends 0.5-1.1 s sooner.
+EARLY_SCAN_MAX_AGE = 30.0
+_EARLY_SCANS: dict[str, tuple[float, Future[Columns]]] = {}
+
+
+def start_scan(root: Path, workers: int = 1) -> Future[Columns]:
+    """Begin scanning `root` in a background thread of this process; the next `scan_columns`
+    of that folder takes the result. A run that waits long for the writer lock scans afresh."""
+    future: Future[Columns] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(_scan_now(root, workers))
+        except BaseException as exc:  # handed to the taker, which scans again
+            future.set_exception(exc)
+
+    _EARLY_SCANS[_key(root)] = (time.monotonic(), future)
+    threading.Thread(target=run, name="early-landing-scan", daemon=True).start()
+    return future
+
+
+def _key(root: Path) -> str:
+    return str(root.resolve())
+
+
+def _scan_now(root: Path, workers: int) -> Columns:
     root = root.resolve()
     base = len(str(root)) + 1
     found = _columns()

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.batching import DEFAULT_BATCH_SIZE, PAGE_BYTES, batch_bounds
 from ingest.landing import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile, Limits, read_landing_item, scan_columns
 from ingest.tables import REC, build_tables
 from ingest.validate import validate_batch
@@ -44,12 +45,6 @@ OUTCOME_SCHEMA = {
     "batch": pl.Int32, REC: pl.Int32, "path": pl.Utf8, "sha256": pl.Utf8, "nct_id": pl.Utf8,
     "last_updated": pl.Utf8, "outcome": pl.Utf8, "stage": pl.Utf8, "reason": pl.Utf8, "extras": pl.Int32,
 }  # fmt: skip
-
-
-# Each batch costs a fixed 0.2 s of pandera and some per-file overhead in every stage. At
-# 10,000 pages a 100k ingest spent 10% less in parse and 20% less in validate than at 6,000,
-# for a peak of 1.2 GiB instead of 0.9 (two workers, each holding one batch; target 2 GB).
-DEFAULT_BATCH_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +203,7 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings) -> Ex
     unreadable = scanned.get_column("error").is_not_null().sum()
     # Objects only for one batch at a time: a list of every file to read (580,000 objects in a
     # first run) took extract's own peak from 271 to 297 MiB.
-    bounds = _batch_bounds(
+    bounds = batch_bounds(
         read.get_column("size").to_list(), read.get_column("is_archive").to_list(), settings.batch_size
     )
     for batch, (start, end) in enumerate(bounds):
@@ -241,29 +236,6 @@ def _hashes_for(items: list[LandingFile], known_sha: dict[str, str]) -> dict[str
         return {item.path: known_sha[item.path] for item in items if item.path in known_sha}
     paths = {item.path for item in items}
     return {p: sha for p, sha in known_sha.items() if p in paths or p.split(ARCHIVE_SEPARATOR, 1)[0] in paths}
-
-
-# A batch holds about `batch_size` pages of PAGE_BYTES (the mean of the real pages is 7.4 KB):
-# memory follows the bytes parsed (a page with 2,000 sites makes as many objects as a dozen
-# plain ones), so batches are cut by bytes and a run of big pages cannot make a big batch.
-# A page counts as at least half a typical one, so tiny pages cannot make a huge batch either.
-PAGE_BYTES = 7500
-
-
-def _batch_bounds(sizes: list[int], archives: list[bool], size: int) -> list[tuple[int, int]]:
-    """(start, end) of batches of about `size` pages of PAGE_BYTES each; an archive counts
-    as many pages as its bytes suggest."""
-    bounds: list[tuple[int, int]] = []
-    start = weight = 0
-    limit = size * PAGE_BYTES
-    for i, (nbytes, archive) in enumerate(zip(sizes, archives, strict=True)):
-        weight += max(nbytes, PAGE_BYTES) if archive else max(nbytes, PAGE_BYTES // 2)
-        if weight >= limit:
-            bounds.append((start, i + 1))
-            start, weight = i + 1, 0
-    if start < len(sizes):
-        bounds.append((start, len(sizes)))
-    return bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,10 +320,10 @@ def parse(extracted: ExtractResult, settings: Settings, progress: Progress | Non
     )
 
 
-# Parsed records become frames every this many pages. A parsed page's objects (lines,
-# dataclasses, tuples) take about 16 KB, twice the page and several times its columns in a
-# frame; holding a whole batch of them made two-fifths of a parse worker's peak (a 10,000-page
-# batch: 163 MiB of records, then 97 MiB more while its frames were built).
+# Parsed records become frames every this many pages' worth of text. A parsed page's objects
+# (lines, dataclasses, tuples) take about twice the page's bytes and several times its columns
+# in a frame; holding a whole batch of them made two-fifths of a parse worker's peak (a
+# 10,000-page batch: 163 MiB of records, then 97 MiB more while its frames were built).
 FRAME_EVERY = 1_000
 
 
@@ -365,6 +337,7 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     del frame
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
     records: list[tuple[int, str, str, Record]] = []
+    held = 0  # text bytes of the records not yet in frames
     parts: dict[str, list[pl.DataFrame]] = {m.__table__.name: [] for m in CORE_TABLES}
     texts = pages["text"]
     rows = zip(pages["path"], pages["sha256"], texts, pages["error"], pages["known_sha256"], strict=True)
@@ -385,9 +358,10 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
             else:
                 outcome, nct_id, last_updated, extras = "parsed", record.nct_id, record.last_updated, len(record.extras)
                 records.append((rec, sha256, path, record))
-                if len(records) == FRAME_EVERY:
+                held += len(text)
+                if held >= FRAME_EVERY * PAGE_BYTES:
                     _add_frames(parts, records)
-                    records = []
+                    records, held = [], 0
         if nct_id is None and text:
             m = _NCT_IN_TEXT.search(text, 0, 2000)
             nct_id = m[1] if m else None

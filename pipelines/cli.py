@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from ingest.stages import DEFAULT_BATCH_SIZE
+from ingest.batching import DEFAULT_BATCH_SIZE
 from pipelines import settings
 
 
@@ -83,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    if Path(args.source).is_dir():
+        from ingest.landing import start_scan
+
+        # While Dagster and the data stack import, on one core: see `start_scan`.
+        start_scan(Path(args.source), args.workers)
     from pipelines.ingest_run import IngestFailed, ingest
 
     try:

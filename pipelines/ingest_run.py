@@ -11,7 +11,7 @@ import dagster as dg
 
 from assets.checks import CHECKS
 from assets.ingest import INGEST_ASSETS
-from ingest.stages import DEFAULT_BATCH_SIZE
+from ingest.batching import DEFAULT_BATCH_SIZE
 from pipelines.resources import WarehouseResource
 from warehouse.store import WarehouseBusy, writer_lock
 

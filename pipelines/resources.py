@@ -9,8 +9,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ingest.batching import DEFAULT_BATCH_SIZE
 from ingest.landing import Limits
-from ingest.stages import DEFAULT_BATCH_SIZE, Known, Settings
+from ingest.stages import Known, Settings
 from pipelines import settings as s
 from warehouse.store import configure
 
