@@ -330,8 +330,8 @@ FRAME_EVERY = 1_000
 def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     root = Path(staging)
     pages = _read_batch(_Plan.read(plan_path(root, batch)))
-    # Small row groups: the writer holds a whole row group encoded, 100 MiB more for a batch's
-    # pages in one.
+    # Row groups of 1,000 pages: the writer holds a row group encoded, and a 10,000-page batch's
+    # pages in one took the worker 101 MiB higher, against 53 MiB.
     frame = pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8})
     _write(frame, pages_path(root, batch), row_group_size=FRAME_EVERY)
     del frame
@@ -339,8 +339,7 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     records: list[tuple[int, str, str, Record]] = []
     held = 0  # text bytes of the records not yet in frames
     parts: dict[str, list[pl.DataFrame]] = {m.__table__.name: [] for m in CORE_TABLES}
-    texts = pages["text"]
-    rows = zip(pages["path"], pages["sha256"], texts, pages["error"], pages["known_sha256"], strict=True)
+    rows = zip(pages["path"], pages["sha256"], pages["text"], pages["error"], pages["known_sha256"], strict=True)
     for rec, (path, sha256, text, error, known_sha256) in enumerate(rows):
         nct_id = last_updated = reason = stage = None
         extras = 0
@@ -365,7 +364,6 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
         if nct_id is None and text:
             m = _NCT_IN_TEXT.search(text, 0, 2000)
             nct_id = m[1] if m else None
-        texts[rec] = text = None  # the pages file holds it: let the batch's text go as frames grow
         for key, value in (("batch", batch), (REC, rec), ("path", path), ("sha256", sha256), ("nct_id", nct_id),
                            ("last_updated", last_updated), ("outcome", outcome), ("stage", stage), ("reason", reason),
                            ("extras", extras)):  # fmt: skip
