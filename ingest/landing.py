@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ingest.workers import process_pool
 
@@ -240,11 +241,24 @@ def read_file(root: Path, item: LandingFile, limits: Limits) -> PageRead:
             item, f"page is {item.size:,} bytes, above the {limits.max_page_bytes:,}-byte limit for one page"
         )
     try:
-        with open(os.path.join(root, item.path), "rb") as fh:  # no pathlib object per page
-            data = fh.read(limits.max_page_bytes + 1)
+        # Unbuffered, and sized by the scan's stat: a read sized to the page limit allocated
+        # 16 MB for every 7 KB page, and took 26-50 us a page instead of 8.
+        with open(os.path.join(root, item.path), "rb", buffering=0) as fh:  # no pathlib object per page
+            data = _read_up_to(fh, item.size + 1)
+            if len(data) > item.size:  # the file grew after the scan: read on, up to the limit
+                data += _read_up_to(fh, limits.max_page_bytes + 1 - len(data))
     except OSError as exc:
         return _failed(item, f"file cannot be read: {exc.strerror}")
     return decode_page(item.path, item.size, item.mtime_ns, data, limits)
+
+
+def _read_up_to(fh: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, fewer only at the end of the file (one raw read may return less)."""
+    chunks = []
+    while limit > 0 and (chunk := fh.read(limit)):
+        chunks.append(chunk)
+        limit -= len(chunk)
+    return b"".join(chunks)
 
 
 def _failed(item: LandingFile, error: str) -> PageRead:

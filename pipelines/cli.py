@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from ingest.batching import DEFAULT_BATCH_SIZE
+from ingest.workers import hand_back_polars_memory
 from pipelines import settings
 
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    hand_back_polars_memory()  # before polars is imported
     if Path(args.source).is_dir():
         from ingest.landing import start_scan
 

@@ -626,6 +626,25 @@ def test_file_gone_between_scan_and_read_is_reported(tmp_path: Path) -> None:
     assert page_read.text is None and "cannot be read" in page_read.error and "No such file" in page_read.error
 
 
+def test_file_that_changed_size_after_the_scan_is_read_whole(tmp_path: Path) -> None:
+    """The read is sized by the scan's stat; a page rewritten since then (longer or shorter)
+    is still read to its end, and one grown past the limit is refused, not cut."""
+    (tmp_path / "grew.txt").write_text("draft\n", encoding="utf-8")
+    (tmp_path / "shrank.txt").write_text(SEED_TEXT + "\n" * 500, encoding="utf-8")
+    (tmp_path / "huge.txt").write_text("draft\n", encoding="utf-8")
+    items = {item.path: item for item in scan(tmp_path)}
+    (tmp_path / "grew.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (tmp_path / "shrank.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (tmp_path / "huge.txt").write_bytes(SEED_TEXT.encode() + b"x" * 2048)
+    limits = Limits(max_page_bytes=len(SEED_TEXT.encode()) + 1024)
+    for name in ("grew.txt", "shrank.txt"):
+        (read,) = read_landing_item(tmp_path, items[name], limits)
+        assert read.error is None and read.text == SEED_TEXT
+        assert read.sha256 == hashlib.sha256(SEED_TEXT.encode()).hexdigest()
+    (huge,) = read_landing_item(tmp_path, items["huge.txt"], limits)
+    assert huge.text is None and "larger than the" in huge.error
+
+
 def test_scan_in_worker_processes_finds_what_one_process_finds(tmp_path: Path) -> None:
     """The parallel walk must report the same entries, odd ones included, in the same order."""
     for k, folder in enumerate(["a", "b/deep", "c", "d/e/f"]):
