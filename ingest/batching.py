@@ -5,8 +5,9 @@ default without importing the heavy stack."""
 from __future__ import annotations
 
 # Each batch costs a fixed 0.2 s of pandera and some per-file overhead in every stage. At
-# 10,000 pages a 100k ingest spent 10% less in parse and 20% less in validate than at 6,000,
-# for a peak of 1.2 GiB instead of 0.9 (two workers, each holding one batch; target 2 GB).
+# 10,000 pages a 100k ingest spent 10% less in parse and 20% less in validate than at 6,000.
+# A parse worker holding one such batch peaks at 0.33 GiB (it turns records into frames as it
+# goes: see FRAME_EVERY in stages.py).
 DEFAULT_BATCH_SIZE = 10_000
 
 # A batch holds about `batch_size` pages of PAGE_BYTES (the mean of the real pages is 7.4 KB):
