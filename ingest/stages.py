@@ -368,7 +368,7 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
                            ("last_updated", last_updated), ("outcome", outcome), ("stage", stage), ("reason", reason),
                            ("extras", extras)):  # fmt: skip
             out[key].append(value)
-    if records or not parts["trials"]:
+    if records or not parts["trials"]:  # the rest, or empty frames for a batch with no record
         _add_frames(parts, records)
     for name, frames in parts.items():
         frame = pl.concat(frames, rechunk=False)
