@@ -3,12 +3,15 @@ the parts that changed."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from schemas import ALL_TABLES
 from tests.conftest import connect, landing_with_shared, run
+from warehouse import export
 
 
 def export_source(exports: Path, table: str) -> str:
@@ -50,3 +53,17 @@ def test_exports_equal_tables_and_unchanged_parts_are_reused(tmp_path: Path) -> 
     new_parts = {p.name: p.stat().st_ino for p in (second / "source_records").iterdir()}
     assert set(old_parts) < set(new_parts)  # one new part for the page read this run
     assert all(new_parts[name] == inode for name, inode in old_parts.items())  # the rest are hard links
+
+
+def test_a_file_that_outgrows_the_export_memory_limit_is_written_again_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 1 MB cannot hold even one block of the biggest tables: those copies run short of
+    # memory side by side and must be written again under the load's limit, not fail the run.
+    monkeypatch.setattr(export, "export_memory_mb", lambda threads: 1)
+    landing = landing_with_shared(tmp_path / "landing")
+    with caplog.at_level(logging.WARNING, logger=export.__name__):
+        run(landing, tmp_path)
+    retried = [r.getMessage() for r in caplog.records if "ran short of memory" in r.getMessage()]
+    assert any("trials.parquet" in message for message in retried), retried
+    assert_exports_match(tmp_path)

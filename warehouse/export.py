@@ -9,9 +9,12 @@ reader that opened the old one can finish.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,10 +22,29 @@ import duckdb
 
 from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
+from warehouse.store import MEMORY_LIMIT
+
+log = logging.getLogger(__name__)
 
 KEEP = 2
-# Files written at once; more than a few would only share DuckDB's memory limit (store.py).
-PART_WRITERS = max(2, min(4, os.cpu_count() or 1))
+# Files written at once. Every COPY already runs on all of DuckDB's threads: on 2 cores, two
+# writers took 21.8 s for a 580,000-trial export and four 23.2 s, for the same CPU.
+PART_WRITERS = 2
+# Each writer thread buffers a row group before writing it: bounded in bytes, since 122,880
+# rows of page text would be a gigabyte. 32 MB row groups read as fast as 64 MB ones.
+ROW_GROUP_MB = 32
+
+
+def export_memory_mb(threads: int) -> int:
+    """DuckDB's memory limit while exporting: the writers' row-group buffers plus room for
+    the blocks being read. Lower than the load's limit (store.py) because at registry scale
+    the export reads every table through the buffer pool, which then stays full to its
+    limit: 600 MB made a 580,000-page export the run's peak (959 MiB), above the parse
+    workers' (~0.84 GiB at any size). At 400 MB on 2 cores its process peaked at 511 MB
+    instead of 718, in the same time."""
+    return 272 + PART_WRITERS * threads * ROW_GROUP_MB
+
+
 MANIFEST = "_manifest.json"
 
 
@@ -78,19 +100,17 @@ def export_all(
         if changed is not None and name not in changed and previous and _link(previous / out.name, out):
             continue
         copies.append((f"SELECT * FROM {name}", out))
-    # DuckDB writes a parquet file largely on one thread (a row group at a time, and one big
-    # table dominates), so files are written side by side, one cursor (a connection to the
-    # same database) per thread; the biggest table goes first so it does not finish last.
+    # Files are written side by side, one cursor (a connection to the same database) per
+    # thread; the biggest table goes first so it does not finish last.
     copies.sort(key=lambda job: job[1].name != "trials.parquet")
-    with ThreadPoolExecutor(max_workers=PART_WRITERS) as pool:
-        futures = [pool.submit(_copy_on_own_cursor, con, *job) for job in copies]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()  # the export failed: do not start the rest
-            raise
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    with _memory_limit(con, f"{export_memory_mb(threads)}MB"):
+        short = _write_side_by_side(con, copies)
+    # Pages far longer than the corpus measured can outgrow the tighter limit: those files are
+    # written again one at a time under the load's limit, so a run never fails for it.
+    for query, out in short:
+        log.warning("export of %s ran short of memory; writing it again alone under %s", out.name, MEMORY_LIMIT)
+        _copy(con, query, out)
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
@@ -103,12 +123,41 @@ def export_all(
     return rows
 
 
+def _write_side_by_side(con: duckdb.DuckDBPyConnection, copies: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """-> the copies that ran out of memory (their partial files removed); any other error stops the export."""
+    short = []
+    with ThreadPoolExecutor(max_workers=PART_WRITERS) as pool:
+        futures = [pool.submit(_copy_on_own_cursor, con, *job) for job in copies]
+        try:
+            for job, future in zip(copies, futures, strict=True):
+                try:
+                    future.result()
+                except duckdb.OutOfMemoryException:
+                    job[1].unlink(missing_ok=True)
+                    short.append(job)
+        except BaseException:
+            for future in futures:
+                future.cancel()  # the export failed: do not start the rest
+            raise
+    return short
+
+
+@contextlib.contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"SET memory_limit = '{before}'")
+
+
 def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
-    # Row groups bounded by bytes: 122,880 rows of page text would be a gigabyte in memory.
     # zstd level 1: a quarter faster than the default level 3 for 9% more bytes.
     con.execute(
         f"COPY ({query}) TO '{out.as_posix()}' "
-        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE_BYTES '64MB')"
+        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE_BYTES '{ROW_GROUP_MB}MB')"
     )
 
 
