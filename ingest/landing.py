@@ -19,6 +19,7 @@ import threading
 import time
 import zipfile
 import zlib
+from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -91,27 +92,27 @@ def scan_columns(root: Path, workers: int = 1) -> Columns:
     early = _EARLY_SCANS.pop(_key(root), None)
     if early is not None and time.monotonic() - early[0] <= EARLY_SCAN_MAX_AGE:
         try:
-            return early[1].result()
+            return _unpack(early[1].result())
         except Exception:  # scanned again below, where an error that persists is raised
             pass
-    return _scan_now(root, workers)
+    return _unpack(_scan_packed(root, workers))
 
 
 # The command line starts the scan before it imports Dagster and the data stack: at 580,000
 # files the scan (about 1.2 s in two processes) and the imports and Dagster's start (about
 # 2.5 s, one core) overlap, and a run that finds nothing new ends 0.5-1.1 s sooner.
 EARLY_SCAN_MAX_AGE = 30.0
-_EARLY_SCANS: dict[str, tuple[float, Future[Columns]]] = {}
+_EARLY_SCANS: dict[str, tuple[float, Future[list[Packed]]]] = {}
 
 
-def start_scan(root: Path, workers: int = 1) -> Future[Columns]:
+def start_scan(root: Path, workers: int = 1) -> Future[list[Packed]]:
     """Begin scanning `root` in a background thread of this process; the next `scan_columns`
     of that folder takes the result. A run that waits long for the writer lock scans afresh."""
-    future: Future[Columns] = Future()
+    future: Future[list[Packed]] = Future()
 
     def run() -> None:
         try:
-            future.set_result(_scan_now(root, workers))
+            future.set_result(_scan_packed(root, workers))
         except BaseException as exc:  # handed to the taker, which scans again
             future.set_exception(exc)
 
@@ -124,30 +125,55 @@ def _key(root: Path) -> str:
     return str(root.resolve())
 
 
-def _scan_now(root: Path, workers: int) -> Columns:
+# A scan in transit and while it waits: paths joined by NUL (which no file name holds), sizes
+# and mtimes as arrays, errors by position. The early scan arrives while Dagster imports, and
+# an object per file made then sat among the imported modules' objects: freed, its memory
+# could not go back, and the main process stayed 72 MiB bigger through a 580,000-page run
+# (249 MiB during parse instead of 177; at 100,000 pages 189 instead of 179).
+Packed = tuple[str, array, array, dict[int, str]]
+
+
+def _pack(cols: Columns) -> Packed:
+    errors = {i: error for i, error in enumerate(cols["error"]) if error is not None}
+    return "\0".join(cols["path"]), array("q", cols["size"]), array("q", cols["mtime_ns"]), errors
+
+
+def _unpack(parts: list[Packed]) -> Columns:
+    found = _columns()
+    for paths, sizes, mtimes, errors in parts:
+        count = len(sizes)
+        found["path"] += paths.split("\0") if count else []
+        found["size"] += sizes
+        found["mtime_ns"] += mtimes
+        error_column = [None] * count
+        for i, error in errors.items():
+            error_column[i] = error
+        found["error"] += error_column
+    return found
+
+
+def _scan_packed(root: Path, workers: int) -> list[Packed]:
     root = root.resolve()
     base = len(str(root)) + 1
-    found = _columns()
-    folders = _scan_folder(str(root), base, found)
+    top = _columns()
+    folders = _scan_folder(str(root), base, top)
     pool = process_pool(workers, len(folders))
     with pool or contextlib.nullcontext():
         bases = [base] * len(folders)
-        for part in pool.map(_scan_tree, folders, bases) if pool else map(_scan_tree, folders, bases):
-            for key in SCAN_COLUMNS:
-                found[key] += part[key]
-    return found
+        parts = list(pool.map(_scan_tree, folders, bases) if pool else map(_scan_tree, folders, bases))
+    return [_pack(top), *parts]
 
 
 def _columns() -> Columns:
     return {key: [] for key in SCAN_COLUMNS}
 
 
-def _scan_tree(top: str, base: int) -> Columns:
+def _scan_tree(top: str, base: int) -> Packed:
     found = _columns()
     pending = [top]
     while pending:
         pending += _scan_folder(pending.pop(), base, found)
-    return found
+    return _pack(found)
 
 
 def _scan_folder(directory: str, base: int, found: Columns) -> list[str]:
