@@ -22,7 +22,7 @@ import duckdb
 
 from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
-from warehouse.store import MEMORY_LIMIT
+from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,10 @@ def export_memory_mb(threads: int) -> int:
     the blocks being read. Lower than the load's limit (store.py) because at registry scale
     the export reads every table through the buffer pool, which then stays full to its
     limit: 600 MB made a 580,000-page export the run's peak (959 MiB), above the parse
-    workers' (~0.84 GiB at any size). At 400 MB on 2 cores its process peaked at 511 MB
-    instead of 718, in the same time."""
-    return 272 + PART_WRITERS * threads * ROW_GROUP_MB
+    workers' (~0.85 GiB at any size). At 400 MB on 2 cores its process peaked at 513 MB
+    instead of 718, in the same time. Never above the load's limit: with many threads the
+    buffers would ask for more, and files that then run short are written again alone."""
+    return min(MEMORY_LIMIT_MB, 272 + PART_WRITERS * threads * ROW_GROUP_MB)
 
 
 MANIFEST = "_manifest.json"

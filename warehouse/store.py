@@ -129,7 +129,8 @@ def _fsync(path: Path) -> None:
 # workers' peak; at 500 MB it reached 779 MiB and the whole run took no longer (187.6 s
 # against 191.4), so the run's peak is the parse workers' at any corpus size (864 MiB at
 # 580,000 pages, 869 at 100,000). The export works under a lower limit still (export.py).
-MEMORY_LIMIT = "500MB"
+MEMORY_LIMIT_MB = 500
+MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 
 
 def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
