@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from schemas import ALL_TABLES
+from schemas import ALL_TABLES, CORE_TABLES
 from tests.conftest import connect, landing_with_shared, run
 from warehouse import export
 
@@ -53,6 +53,25 @@ def test_exports_equal_tables_and_unchanged_parts_are_reused(tmp_path: Path) -> 
     new_parts = {p.name: p.stat().st_ino for p in (second / "source_records").iterdir()}
     assert set(old_parts) < set(new_parts)  # one new part for the page read this run
     assert all(new_parts[name] == inode for name, inode in old_parts.items())  # the rest are hard links
+    # Only the enrollment changed: of the core tables, only `trials` is written again.
+    assert rewritten_core_tables(first, second) == {"trials"}
+
+    text = page.read_text(encoding="utf-8")
+    assert "regardless of menopausal status" in text
+    page.write_text(text.replace("regardless of menopausal status", "whatever her menopausal status"), encoding="utf-8")
+    run(landing, tmp_path)
+    assert_exports_match(tmp_path)
+    third = (tmp_path / "exports").resolve()
+    assert rewritten_core_tables(second, third) == {"trials", "criteria"}
+
+
+def rewritten_core_tables(old: Path, new: Path) -> set[str]:
+    """Core tables whose export file in `new` is not a hard link of the one in `old`."""
+    return {
+        name
+        for name in (m.__table__.name for m in CORE_TABLES)
+        if (old / f"{name}.parquet").stat().st_ino != (new / f"{name}.parquet").stat().st_ino
+    }
 
 
 def test_a_file_that_outgrows_the_export_memory_limit_is_written_again_alone(

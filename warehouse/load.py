@@ -185,20 +185,29 @@ def _load(
 
     # Core tables: replace every row of each incoming trial.
     rows: dict[str, int] = {}
+    core_changed: list[str] = []
     for model in CORE_TABLES:
         name = model.__table__.name
         cols = ", ".join(columns(model))
+        before = _fingerprint(con, name, cols)
         con.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM winners)")
+        count = 0
         if batches:
             # The files hold exactly the winners' rows, unless pages lost to trials the
             # warehouse already held (rare): only then is a join needed to leave them out.
             files = _paths([rows_to_load(staging, name, b) for b in batches])
             keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if superseded else ""
-            inserted = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM read_parquet({files}) s {keep}")
-            if name == "trials" and (count := inserted.fetchone()[0]) != winners:
+            count = con.execute(
+                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM read_parquet({files}) s {keep}"
+            ).fetchone()[0]
+            if name == "trials" and count != winners:
                 raise RuntimeError(
                     f"staged trials rows ({count:,}) do not match the {winners:,} trials to load: nothing was loaded"
                 )
+        # An amended trial often changes only a few of its tables (an enrollment figure: just
+        # `trials`); a table whose rows came back as they were is not exported again.
+        if count != before[0] or (count and _fingerprint(con, name, cols) != before):
+            core_changed.append(name)
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
     # New versions after the core tables: DuckDB's ordered insert runs on one thread when
@@ -287,6 +296,7 @@ def _load(
         pages_duplicate=outcome_counts.get("duplicate", 0),
         rows=rows,
         changed_tables=_changed_tables(
+            core_changed,
             loaded=outcome_counts.get("load", 0),
             duplicates=outcome_counts.get("duplicate", 0),
             pages_read=sum(outcome_counts.values()),
@@ -304,11 +314,20 @@ def _load(
     return result
 
 
-def _changed_tables(loaded: int, duplicates: int, pages_read: int, rejections: int) -> list[str]:
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: str, cols: str) -> tuple[int, int | None]:
+    """(rows, sum of row hashes) of the incoming trials' rows in `table`: equal before the
+    delete and after the insert when the rows came back unchanged. The sum does not depend on
+    row order; its cost is that of the rows replaced, not of the table."""
+    return con.execute(
+        f"SELECT count(*), sum(hash({cols})) FROM {table} WHERE nct_id IN (SELECT nct_id FROM winners)"
+    ).fetchone()
+
+
+def _changed_tables(
+    core_changed: list[str], loaded: int, duplicates: int, pages_read: int, rejections: int
+) -> list[str]:
     # The asset checks after the load add their rows to check_results.
-    changed = ["ingest_runs", "landing_files", "check_results"]
-    if loaded:
-        changed += [m.__table__.name for m in CORE_TABLES]
+    changed = ["ingest_runs", "landing_files", "check_results", *core_changed]
     if loaded or duplicates:
         changed.append("trial_versions")
     if pages_read:
