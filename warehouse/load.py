@@ -188,8 +188,11 @@ def _load(
     core_changed: list[str] = []
     for model in CORE_TABLES:
         name = model.__table__.name
-        cols = ", ".join(columns(model))
-        before = _fingerprint(con, name, cols)
+        types = columns(model)
+        cols = ", ".join(types)
+        before = (
+            _fingerprint(con, f"{name} WHERE nct_id IN (SELECT nct_id FROM winners)", types) if winners else (0, None)
+        )
         con.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM winners)")
         count = 0
         if batches:
@@ -197,17 +200,17 @@ def _load(
             # warehouse already held (rare): only then is a join needed to leave them out.
             files = _paths([rows_to_load(staging, name, b) for b in batches])
             keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if superseded else ""
-            count = con.execute(
-                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM read_parquet({files}) s {keep}"
-            ).fetchone()[0]
+            staged = f"read_parquet({files}) s {keep}"
+            count = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {staged}").fetchone()[0]
             if name == "trials" and count != winners:
                 raise RuntimeError(
                     f"staged trials rows ({count:,}) do not match the {winners:,} trials to load: nothing was loaded"
                 )
-        # An amended trial often changes only a few of its tables (an enrollment figure: just
-        # `trials`); a table whose rows came back as they were is not exported again.
-        if count != before[0] or (count and _fingerprint(con, name, cols) != before):
-            core_changed.append(name)
+            # An amended trial often changes only a few of its tables (an enrollment figure:
+            # just `trials`); a table whose rows came back as they were is not exported again.
+            # The rows just inserted are the staged ones, so those are read, not the table.
+            if count != before[0] or _fingerprint(con, staged, types) != before:
+                core_changed.append(name)
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
     # New versions after the core tables: DuckDB's ordered insert runs on one thread when
@@ -314,13 +317,13 @@ def _load(
     return result
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, table: str, cols: str) -> tuple[int, int | None]:
-    """(rows, sum of row hashes) of the incoming trials' rows in `table`: equal before the
-    delete and after the insert when the rows came back unchanged. The sum does not depend on
-    row order; its cost is that of the rows replaced, not of the table."""
-    return con.execute(
-        f"SELECT count(*), sum(hash({cols})) FROM {table} WHERE nct_id IN (SELECT nct_id FROM winners)"
-    ).fetchone()
+def _fingerprint(con: duckdb.DuckDBPyConnection, rows: str, types: dict[str, str]) -> tuple[int, int | None]:
+    """(count, sum of row hashes) of `rows` (a FROM clause), each value cast to its table
+    column's type so staged rows and stored rows hash alike. Equal before the delete and
+    after the insert when a table's rows came back unchanged; the sum does not depend on
+    row order."""
+    values = ", ".join(f"CAST({name} AS {sql_type})" for name, sql_type in types.items())
+    return con.execute(f"SELECT count(*), sum(hash({values})) FROM {rows}").fetchone()
 
 
 def _changed_tables(
