@@ -3,6 +3,7 @@ the parts that changed."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def assert_exports_match(work: Path) -> None:
                     (SELECT * FROM read_parquet({export_source(exports, name)}) EXCEPT ALL SELECT * FROM {name}))
             """).fetchone()[0]  # fmt: skip
             assert difference == 0, f"export of {name} differs from the table in {difference} rows"
+        manifest = json.loads((exports / "_manifest.json").read_text())["rows"]
+        counts = {
+            m.__table__.name: con.execute(f"SELECT count(*) FROM {m.__table__.name}").fetchone()[0] for m in ALL_TABLES
+        }
+        assert manifest == counts
 
 
 def test_exports_equal_tables_and_unchanged_parts_are_reused(tmp_path: Path) -> None:

@@ -91,7 +91,10 @@ def export_all(
     copies: list[tuple[str, Path]] = []
     for model in ALL_TABLES:
         name = model.__table__.name
-        rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        # `source_records` is `source_pages` left-joined to the page bytes, one row each:
+        # counting the view read every raw file (0.3 s of each run at 580,000 pages).
+        counted = "source_pages" if name == "source_records" else name
+        rows[name] = con.execute(f"SELECT count(*) FROM {counted}").fetchone()[0]
         if name == "source_records":
             copies += _source_records_copies(
                 con, partial / name, previous / name if previous else None, raw_root, changed
