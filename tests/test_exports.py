@@ -12,7 +12,7 @@ import pytest
 
 from schemas import ALL_TABLES, CORE_TABLES
 from tests.conftest import connect, landing_with_shared, run
-from warehouse import export
+from warehouse import export, load
 
 
 def export_source(exports: Path, table: str) -> str:
@@ -92,3 +92,22 @@ def test_a_file_that_outgrows_the_export_memory_limit_is_written_again_alone(
     retried = [r.getMessage() for r in caplog.records if "ran short of memory" in r.getMessage()]
     assert any("trials.parquet" in message for message in retried), retried
     assert_exports_match(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("NULL", "[]::VARCHAR[]"), ("[]::VARCHAR[]", "[NULL]::VARCHAR[]"), ("['a, b']", "['a', 'b']")],
+)
+def test_rows_that_differ_only_where_hash_is_blind_still_count_as_changed(old: str, new: str) -> None:
+    # DuckDB's hash() gives NULL, [] and [NULL] one value (and 0.0 and -0.0 another): the
+    # fingerprint that decides whether a table is exported again must tell them apart.
+    con = duckdb.connect()
+    types = {"nct_id": "VARCHAR", "phases": "VARCHAR[]", "age": "DOUBLE"}
+
+    def fingerprint(phases: str, age: str) -> tuple:
+        rows = f"(SELECT 'NCT00000001' AS nct_id, {phases}::VARCHAR[] AS phases, {age}::DOUBLE AS age)"
+        return load._fingerprint(con, rows, types)
+
+    assert fingerprint(old, "1.0") != fingerprint(new, "1.0")
+    assert fingerprint(old, "0.0") != fingerprint(old, "-0.0")
+    assert fingerprint(old, "1.0") == fingerprint(old, "1.0")

@@ -37,12 +37,11 @@ ROW_GROUP_MB = 32
 
 def export_memory_mb(threads: int) -> int:
     """DuckDB's memory limit while exporting: the writers' row-group buffers plus room for
-    the blocks being read. Lower than the load's limit (store.py) because at registry scale
-    the export reads every table through the buffer pool, which then stays full to its
-    limit: 600 MB made a 580,000-page export the run's peak (959 MiB), above the parse
-    workers' (~0.85 GiB at any size). At 400 MB on 2 cores its process peaked at 513 MB
-    instead of 718, in the same time. Never above the load's limit: with many threads the
-    buffers would ask for more, and files that then run short are written again alone."""
+    the blocks being read, and at most the load's limit (store.py). At registry scale the
+    export reads every table through the buffer pool, which then stays full to its limit:
+    600 MB made a 580,000-page export the run's peak (959 MiB), above the parse workers'
+    (~0.85 GiB at any size). At 400 MB on 2 cores its process peaked at 513 MB instead of
+    718, in the same time."""
     return min(MEMORY_LIMIT_MB, 272 + PART_WRITERS * threads * ROW_GROUP_MB)
 
 
@@ -108,13 +107,15 @@ def export_all(
     # thread; the biggest table goes first so it does not finish last.
     copies.sort(key=lambda job: job[1].name != "trials.parquet")
     threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    with _memory_limit(con, f"{export_memory_mb(threads)}MB"):
+    with _settings(con, threads, memory_limit=f"{export_memory_mb(threads)}MB"):
         short = _write_side_by_side(con, copies)
-    # Pages far longer than the corpus measured can outgrow the tighter limit: those files are
-    # written again one at a time under the load's limit, so a run never fails for it.
-    for query, out in short:
-        log.warning("export of %s ran short of memory; writing it again alone under %s", out.name, MEMORY_LIMIT)
-        _copy(con, query, out)
+    # Pages far longer than the corpus measured, or many threads each buffering a row group,
+    # can outgrow that limit: those files are written again one at a time, on one thread (one
+    # row group in memory), under the load's limit.
+    with _settings(con, threads, memory_limit=MEMORY_LIMIT, threads=1):
+        for query, out in short:
+            log.warning("export of %s ran short of memory; writing it again alone, on one thread", out.name)
+            _copy(con, query, out)
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
@@ -147,14 +148,15 @@ def _write_side_by_side(con: duckdb.DuckDBPyConnection, copies: list[tuple[str, 
 
 
 @contextlib.contextmanager
-def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{limit}'")
+def _settings(con: duckdb.DuckDBPyConnection, own_threads: int, **settings: object) -> Iterator[None]:
+    """DuckDB settings for the block, then back to the connection's own (store.configure)."""
+    for name, value in settings.items():
+        con.execute(f"SET {name} = '{value}'")
     try:
         yield
     finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"SET memory_limit = '{before}'")
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET threads = {own_threads}")
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:

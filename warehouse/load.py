@@ -188,8 +188,8 @@ def _load(
     core_changed: list[str] = []
     for model in CORE_TABLES:
         name = model.__table__.name
-        types = columns(model)
-        cols = ", ".join(types)
+        cols = ", ".join(columns(model))
+        types = _stored_types(con, name, columns(model))
         before = (
             _fingerprint(con, f"{name} WHERE nct_id IN (SELECT nct_id FROM winners)", types) if winners else (0, None)
         )
@@ -317,12 +317,25 @@ def _load(
     return result
 
 
+def _stored_types(con: duckdb.DuckDBPyConnection, table: str, names: dict[str, str]) -> dict[str, str]:
+    """The table's columns as the database holds them: a warehouse made by an older version
+    keeps its tables (`CREATE TABLE IF NOT EXISTS`), and the insert casts to these types."""
+    stored = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+            "AND database_name = current_database()",
+            [table],
+        ).fetchall()
+    )
+    return {name: stored[name] for name in names}
+
+
 def _fingerprint(con: duckdb.DuckDBPyConnection, rows: str, types: dict[str, str]) -> tuple[int, int | None]:
-    """(count, sum of row hashes) of `rows` (a FROM clause), each value cast to its table
-    column's type so staged rows and stored rows hash alike. Equal before the delete and
-    after the insert when a table's rows came back unchanged; the sum does not depend on
-    row order."""
-    values = ", ".join(f"CAST({name} AS {sql_type})" for name, sql_type in types.items())
+    """(count, sum of row hashes) of `rows` (a FROM clause). Each value is cast to its stored
+    type, as the insert does, then to JSON: `hash` alone gives NULL, [] and [NULL] one value,
+    and 0.0 and -0.0 another. Equal before the delete and after the insert when a table's
+    rows came back unchanged; the sum does not depend on row order."""
+    values = ", ".join(f"to_json(CAST({name} AS {sql_type}))" for name, sql_type in types.items())
     return con.execute(f"SELECT count(*), sum(hash({values})) FROM {rows}").fetchone()
 
 
