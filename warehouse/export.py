@@ -106,16 +106,16 @@ def export_all(
     # Files are written side by side, one cursor (a connection to the same database) per
     # thread; the biggest table goes first so it does not finish last.
     copies.sort(key=lambda job: job[1].name != "trials.parquet")
-    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    with _settings(con, threads, memory_limit=f"{export_memory_mb(threads)}MB"):
+    with _settings(con, memory_limit=f"{export_memory_mb(_threads(con))}MB"):
         short = _write_side_by_side(con, copies)
-    # Pages far longer than the corpus measured, or many threads each buffering a row group,
-    # can outgrow that limit: those files are written again one at a time, on one thread (one
-    # row group in memory), under the load's limit.
-    with _settings(con, threads, memory_limit=MEMORY_LIMIT, threads=1):
-        for query, out in short:
-            log.warning("export of %s ran short of memory; writing it again alone, on one thread", out.name)
-            _copy(con, query, out)
+    if short:
+        # Pages far longer than the corpus measured, or many threads each buffering a row
+        # group, can outgrow that limit: those files are written again one at a time, on one
+        # thread (one row group in memory), under the load's limit.
+        with _settings(con, memory_limit=MEMORY_LIMIT, threads=1):
+            for query, out in short:
+                log.warning("export of %s ran short of memory; writing it again alone, on one thread", out.name)
+                _copy(con, query, out)
     (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
@@ -147,16 +147,21 @@ def _write_side_by_side(con: duckdb.DuckDBPyConnection, copies: list[tuple[str, 
     return short
 
 
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+
 @contextlib.contextmanager
-def _settings(con: duckdb.DuckDBPyConnection, own_threads: int, **settings: object) -> Iterator[None]:
+def _settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iterator[None]:
     """DuckDB settings for the block, then back to the connection's own (store.configure)."""
+    threads = _threads(con)
     for name, value in settings.items():
         con.execute(f"SET {name} = '{value}'")
     try:
         yield
     finally:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        con.execute(f"SET threads = {own_threads}")
+        con.execute(f"SET threads = {threads}")
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:

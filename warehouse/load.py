@@ -188,8 +188,9 @@ def _load(
     core_changed: list[str] = []
     for model in CORE_TABLES:
         name = model.__table__.name
-        cols = ", ".join(columns(model))
-        types = _stored_types(con, name, columns(model))
+        names = columns(model)
+        cols = ", ".join(names)
+        types = _stored_types(con, name, names) if winners else {}
         before = (
             _fingerprint(con, f"{name} WHERE nct_id IN (SELECT nct_id FROM winners)", types) if winners else (0, None)
         )
@@ -209,7 +210,7 @@ def _load(
             # An amended trial often changes only a few of its tables (an enrollment figure:
             # just `trials`); a table whose rows came back as they were is not exported again.
             # The rows just inserted are the staged ones, so those are read, not the table.
-            if count != before[0] or _fingerprint(con, staged, types) != before:
+            if count != before[0] or (count and _fingerprint(con, staged, types) != before):
                 core_changed.append(name)
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
