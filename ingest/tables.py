@@ -12,6 +12,7 @@ import operator
 from collections.abc import Sequence
 
 import polars as pl
+import pyarrow as pa
 
 from recordpage import Record, split_title
 from schemas import CORE_TABLES, WarehouseTable
@@ -81,7 +82,17 @@ def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Row tuples -> a frame. Transposed in Python first: polars builds columns from lists in
     half the time it takes to build them from rows (0.05 against 0.10 s per 3,000 pages)."""
     columns = zip(*rows, strict=True) if rows else ([] for _ in schema)
-    return pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
+    return pl.DataFrame(
+        [_series(name, values, dtype) for (name, dtype), values in zip(schema.items(), columns, strict=True)]
+    )
+
+
+def _series(name: str, values: Sequence[object], dtype: pl.DataType) -> pl.Series:
+    if isinstance(dtype, pl.List):
+        # Polars builds a list column from Python lists one Series per row (26 ms for 10,000
+        # trials' phases); Arrow converts them in C (0.8 ms). Flat columns are faster in polars.
+        return pl.Series(name, pa.array(values)).cast(dtype)
+    return pl.Series(name, values, dtype=dtype)
 
 
 def _arm_links(rec: int, r: Record) -> list[tuple]:

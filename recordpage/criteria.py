@@ -147,11 +147,10 @@ def _place(stack: list[_Open], style: str, value: int | None) -> int:
     """Depth for a new item of `style`, given the open lists."""
     if stack:
         top = stack[-1]
-        if top.style == style and (value is None or (top.value is not None and value == top.value + 1)):
-            # The common case, the next item of the innermost list: no search needed.
-            same_elsewhere = any(level.style == style for level in stack[:-1])
-            if value is None or not same_elsewhere:
-                return len(stack) - 1
+        next_item = top.style == style and (value is None or (top.value is not None and value == top.value + 1))
+        # The common case, the next item of the innermost list: no search needed.
+        if next_item and (value is None or len(stack) == 1 or not any(lv.style == style for lv in stack[:-1])):
+            return len(stack) - 1
     same = [d for d, level in enumerate(stack) if level.style == style]
     if not same:
         if value is not None and value > 1 and stack:
