@@ -70,6 +70,7 @@ def load(
     # merged and rewrote them (~13 s of a 580,000-page load). The setting is the database's,
     # not the connection's: fine under the writer lock. Exports keep it off (store.py).
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]  # see _one_thread_if
     try:
         con.execute("SET preserve_insertion_order = true")
         con.execute("BEGIN TRANSACTION")
@@ -84,6 +85,7 @@ def load(
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"SET preserve_insertion_order = {bool(order)}")
+            con.execute(f"SET threads = {threads}")
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     return result
@@ -331,10 +333,10 @@ def _one_thread_if(con: duckdb.DuckDBPyConnection, wanted: bool) -> Iterator[Non
         return
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     con.execute("SET threads = 1")
-    try:
-        yield
-    finally:
-        con.execute(f"SET threads = {threads}")
+    yield
+    # Not in a `finally`: a failed insert aborts the transaction, which then refuses any SET
+    # and would hide the insert's own error. `load` puts the threads back after its ROLLBACK.
+    con.execute(f"SET threads = {threads}")
 
 
 def _stored_types(con: duckdb.DuckDBPyConnection, table: str, names: dict[str, str]) -> dict[str, str]:
