@@ -44,6 +44,7 @@ PAGE_SCHEMA = {
 OUTCOME_SCHEMA = {
     "batch": pl.Int32, REC: pl.Int32, "path": pl.Utf8, "sha256": pl.Utf8, "nct_id": pl.Utf8,
     "last_updated": pl.Utf8, "outcome": pl.Utf8, "stage": pl.Utf8, "reason": pl.Utf8, "extras": pl.Int32,
+    "size": pl.Int64, "mtime_ns": pl.Int64,
 }  # fmt: skip
 
 
@@ -333,14 +334,20 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     # Row groups of 1,000 pages: the writer holds a row group encoded, and a 10,000-page batch's
     # pages in one took the worker 101 MiB higher, against 53 MiB.
     frame = pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8})
-    _write(frame, pages_path(root, batch), row_group_size=FRAME_EVERY)
-    del frame
+    # The raw store already holds a page whose bytes the warehouse knows for its path (a file
+    # touched, not changed: `source_pages` has it whenever `landing_files` has its hash, both
+    # written from the same rows in one load). Storing it again made every run over a folder
+    # of touched files keep another copy of the pages that shared a batch with a changed one.
+    stored = frame.filter(pl.col("known_sha256").is_null() | (pl.col("known_sha256") != pl.col("sha256")))
+    _write(stored, pages_path(root, batch), row_group_size=FRAME_EVERY)
+    del frame, stored
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
     records: list[tuple[int, str, str, Record]] = []
     held = 0  # text bytes of the records not yet in frames
     parts: dict[str, list[pl.DataFrame]] = {m.__table__.name: [] for m in CORE_TABLES}
-    rows = zip(pages["path"], pages["sha256"], pages["text"], pages["error"], pages["known_sha256"], strict=True)
-    for rec, (path, sha256, text, error, known_sha256) in enumerate(rows):
+    rows = zip(pages["path"], pages["sha256"], pages["text"], pages["error"], pages["known_sha256"], pages["size"],
+               pages["mtime_ns"], strict=True)  # fmt: skip
+    for rec, (path, sha256, text, error, known_sha256, size, mtime_ns) in enumerate(rows):
         nct_id = last_updated = reason = stage = None
         extras = 0
         if error is not None:
@@ -366,7 +373,7 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
             nct_id = m[1] if m else None
         for key, value in (("batch", batch), (REC, rec), ("path", path), ("sha256", sha256), ("nct_id", nct_id),
                            ("last_updated", last_updated), ("outcome", outcome), ("stage", stage), ("reason", reason),
-                           ("extras", extras)):  # fmt: skip
+                           ("extras", extras), ("size", size), ("mtime_ns", mtime_ns)):  # fmt: skip
             out[key].append(value)
     if records or not parts["trials"]:  # the rest, or empty frames for a batch with no record
         _add_frames(parts, records)

@@ -59,6 +59,35 @@ def test_touched_but_identical_page_is_not_parsed(tmp_path: Path) -> None:
     assert second.load["pages_unchanged"] == 1
 
 
+def test_touched_pages_beside_a_changed_one_are_not_stored_again(tmp_path: Path) -> None:
+    """A sync tool that rewrites every file: the raw store keeps one copy of each page's bytes,
+    and the next run skips the touched files by size and mtime again."""
+    landing = landing_with_shared(tmp_path / "landing")
+    run(landing, tmp_path)
+    for page in landing.iterdir():
+        os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 10**9))
+    page = landing / "NCT04227327.txt"
+    page.write_text(page.read_text(encoding="utf-8").replace("31 participants", "40 participants"), encoding="utf-8")
+
+    second = run(landing, tmp_path)
+    assert second.pages_read == 239 and second.load["parse"]["parsed"] == 1
+    with connect(tmp_path) as con:
+        raw = tmp_path / "trials.raw"
+        stored = con.execute(f"SELECT count(*) FROM read_parquet('{raw.as_posix()}/*/*.parquet')").fetchone()[0]
+        assert stored == con.execute("SELECT count(*) FROM source_pages").fetchone()[0] == 240
+        # Every page read keeps its text, the touched ones from their first run's raw file.
+        assert con.execute("SELECT count(*) FROM source_records WHERE record_text IS NULL").fetchone()[0] == 0
+        latest = con.execute("SELECT max(finished_at) FROM ingest_runs").fetchone()[0]
+        first, last = con.execute(
+            "SELECT count(*) FILTER (WHERE first_seen = $t), count(*) FILTER (WHERE last_seen = $t) FROM source_records",
+            {"t": latest},
+        ).fetchone()
+        assert (first, last) == (1, 239)  # the changed page's new bytes are new; every page read was seen
+
+    third = run(landing, tmp_path)
+    assert third.pages_read == 0
+
+
 def test_fixed_page_loads_and_resolves_its_rejection(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()

@@ -144,7 +144,8 @@ def _load(
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
-                    "NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::INT AS extras WHERE false")  # fmt: skip
+                    "NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::INT AS extras, NULL::BIGINT AS size, "
+                    "NULL::BIGINT AS mtime_ns WHERE false")  # fmt: skip
         con.execute("CREATE OR REPLACE TEMP VIEW run_pages AS SELECT NULL::VARCHAR AS path, NULL::BIGINT AS size, NULL::BIGINT AS mtime_ns, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS text, NULL::VARCHAR AS encoding, NULL::BLOB AS raw, NULL::VARCHAR AS error, "
                     "NULL::VARCHAR AS raw_file WHERE false")  # fmt: skip
@@ -261,10 +262,12 @@ def _load(
         CREATE OR REPLACE TEMP TABLE landed AS
         SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc WHERE sc.is_archive
         UNION ALL
-        SELECT p.path, p.size, p.mtime_ns, p.sha256 FROM run_outcomes o JOIN run_pages p USING (path)
+        -- From the outcomes, which list every page read: the raw store files hold only the
+        -- pages whose bytes it did not hold yet.
+        SELECT o.path, o.size, o.mtime_ns, o.sha256 FROM run_outcomes o
         -- Pages whose bytes were read are settled until they change, rejected or not; only a
         -- file that could not be read at all (no bytes, so the empty hash) is tried again.
-        WHERE p.sha256 <> sha256('')
+        WHERE o.sha256 <> sha256('')
     """)
     con.execute("DELETE FROM landing_files WHERE path IN (SELECT path FROM landed)")
     con.execute("INSERT INTO landing_files SELECT *, getvariable('now') FROM landed")
