@@ -150,6 +150,8 @@ def _load(
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS text, NULL::VARCHAR AS encoding, NULL::BLOB AS raw, NULL::VARCHAR AS error, "
                     "NULL::VARCHAR AS raw_file WHERE false")  # fmt: skip
 
+    _refuse_if_warehouse_changed(con)
+
     # New / changed / unchanged, judged against what the warehouse knew before this run.
     # Counted here rather than kept as a table: a copy of every outcome held 100 MB of the
     # memory limit through a 580,000-page load, and its trials insert ran at 18.8 s, not 12.
@@ -323,6 +325,27 @@ def _load(
          result.pages_rejected, result.pages_duplicate, result.trials_loaded, extra_sections, source_dir, summary_json],
     )  # fmt: skip
     return result
+
+
+class WarehouseChanged(RuntimeError):
+    pass
+
+
+def _refuse_if_warehouse_changed(con: duckdb.DuckDBPyConnection) -> None:
+    """A page the run found unchanged (its hash the one `landing_files` held at extract) is
+    neither parsed nor stored again: it must already be in this warehouse. It is not when the
+    warehouse file was replaced or restored between the run's extract and its load (a Dagster
+    run takes no lock across its steps); loading would then leave those pages out for good."""
+    missing, example = con.execute("""
+        SELECT count(*), any_value(o.path) FROM run_outcomes o
+        WHERE o.outcome = 'unchanged'
+          AND NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = o.sha256 AND s.source_path = o.path)
+    """).fetchone()  # fmt: skip
+    if missing:
+        raise WarehouseChanged(
+            f"{missing:,} pages this run found unchanged are not in the warehouse (for example {example}): the "
+            "warehouse file changed after the run read what it held. Nothing was loaded; run the ingest again."
+        )
 
 
 @contextlib.contextmanager
