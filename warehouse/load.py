@@ -83,9 +83,9 @@ def load(
         shutil.rmtree(raw_root / run_id, ignore_errors=True)
         raise
     finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"SET preserve_insertion_order = {bool(order)}")
-            con.execute(f"SET threads = {threads}")
+        for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {threads}"):
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"SET {setting}")
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     return result
