@@ -123,12 +123,11 @@ def _text_between(section: Section, first: int, last: int) -> str | None:
 
 
 def _free_text(section: Section) -> str | None:
-    lines = section.lines
-    nonblank = [k for k, line in enumerate(lines) if line and not line.isspace()]
+    # Only the first and last non-blank lines matter: their indices, not a tuple per line.
+    nonblank = [k for k, line in enumerate(section.lines) if line and not line.isspace()]
     if not nonblank:
         return None
-    text = "\n".join(line.rstrip() for line in lines[nonblank[0] : nonblank[-1] + 1]).strip("\n")
-    return text or None
+    return _text_between(section, section.first_line + nonblank[0], section.first_line + nonblank[-1])
 
 
 def _labelled(
