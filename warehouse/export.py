@@ -22,7 +22,7 @@ import duckdb
 
 from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
-from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB
+from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB, threads
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def export_all(
     # Files are written side by side, one cursor (a connection to the same database) per
     # thread; the biggest table goes first so it does not finish last.
     copies.sort(key=lambda job: job[1].name != "trials.parquet")
-    with _settings(con, memory_limit=f"{export_memory_mb(_threads(con))}MB"):
+    with _settings(con, memory_limit=f"{export_memory_mb(threads(con))}MB"):
         short = _write_side_by_side(con, copies)
     if short:
         # Pages far longer than the corpus measured, or many threads each buffering a row
@@ -147,21 +147,17 @@ def _write_side_by_side(con: duckdb.DuckDBPyConnection, copies: list[tuple[str, 
     return short
 
 
-def _threads(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-
-
 @contextlib.contextmanager
 def _settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iterator[None]:
     """DuckDB settings for the block, then back to the connection's own (store.configure)."""
-    threads = _threads(con)
+    own_threads = threads(con)
     for name, value in settings.items():
         con.execute(f"SET {name} = '{value}'")
     try:
         yield
     finally:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        con.execute(f"SET threads = {threads}")
+        con.execute(f"SET threads = {own_threads}")
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:

@@ -22,6 +22,7 @@ from ingest.stages import final_path, pages_path, rows_to_load, table_path
 from schemas import CORE_TABLES
 from schemas.core import Trials
 from warehouse.ddl import columns, source_records_view
+from warehouse.store import threads
 
 
 @dataclass(slots=True)
@@ -70,7 +71,7 @@ def load(
     # merged and rewrote them (~13 s of a 580,000-page load). The setting is the database's,
     # not the connection's: fine under the writer lock. Exports keep it off (store.py).
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]  # see _one_thread_if
+    own_threads = threads(con)  # see _one_thread
     try:
         con.execute("SET preserve_insertion_order = true")
         con.execute("BEGIN TRANSACTION")
@@ -83,7 +84,7 @@ def load(
         shutil.rmtree(raw_root / run_id, ignore_errors=True)
         raise
     finally:
-        for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {threads}"):
+        for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {own_threads}"):
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"SET {setting}")
     _prune_raw_store(con, raw_root)
@@ -208,7 +209,7 @@ def _load(
             files = _paths([rows_to_load(staging, name, b) for b in batches])
             keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if superseded else ""
             staged = f"read_parquet({files}) s {keep}"
-            with _one_thread_if(con, name == "trials"):
+            with _one_thread(con) if name == "trials" else contextlib.nullcontext():
                 count = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {staged}").fetchone()[0]
             if name == "trials" and count != winners:
                 raise RuntimeError(
@@ -349,20 +350,17 @@ def _refuse_if_warehouse_changed(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextlib.contextmanager
-def _one_thread_if(con: duckdb.DuckDBPyConnection, wanted: bool) -> Iterator[None]:
+def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """The trials insert runs on one thread. Its rows hold the pages' long texts (2 KB a row),
     and under the memory limit two threads building row groups side by side ran out of room
     and slowed each other: 580,000 trials took 15.8 s on two threads and 13.2-13.9 s on one.
     The other tables' rows are small, and their inserts gain from both threads."""
-    if not wanted:
-        yield
-        return
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    own_threads = threads(con)
     con.execute("SET threads = 1")
     yield
     # Not in a `finally`: a failed insert aborts the transaction, which then refuses any SET
     # and would hide the insert's own error. `load` puts the threads back after its ROLLBACK.
-    con.execute(f"SET threads = {threads}")
+    con.execute(f"SET threads = {own_threads}")
 
 
 def _stored_types(con: duckdb.DuckDBPyConnection, table: str, names: dict[str, str]) -> dict[str, str]:

@@ -133,6 +133,11 @@ MEMORY_LIMIT_MB = 500
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 
 
+def threads(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's thread count on this connection, to put back after a block that changes it."""
+    return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+
 def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     # Off for exports and queries: an ordered COPY of a join buffers rows to keep their order.
