@@ -40,16 +40,15 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
     group_name=GROUP, description="Files in the landing folder that are new or changed by size or mtime, in batches."
 )
 def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
-    started = dt.datetime.now(dt.UTC).isoformat()
     staging = warehouse.staging(context.run.run_id)
-    result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings())
+    result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), context.run.run_id)
     batches = len(result.batches)
     context.log.info(
         f"extract: {result.files_seen:,} files seen, {result.files_read:,} to read "
         f"in {batches} batch{'' if batches == 1 else 'es'}"
     )
     return dg.Output(
-        {**result.to_dict(), "started_at": started},
+        result.to_dict(),
         metadata={
             "files_seen": result.files_seen,
             "files_read": result.files_read,
@@ -67,7 +66,7 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 def parsed_records(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict
 ) -> dg.Output[dict]:
-    extracted = stages.ExtractResult(**{k: v for k, v in landing_pages.items() if k != "started_at"})
+    extracted = stages.ExtractResult(**landing_pages)
     result = stages.parse(extracted, warehouse.settings(), _progress(context))
     return dg.Output(
         {**result.to_dict(), "extract": landing_pages},

@@ -14,6 +14,7 @@ Validate also writes, for a batch that lost rows, the rows left to load (`rows_t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from ingest.validate import validate_batch
 from ingest.workers import process_pool, without_gc
 from recordpage import Record, RecordError, parse_page
 from schemas import CORE_TABLES
+from warehouse import raw_files
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 _NCT_IN_TEXT = re.compile(r"^NCT ID:\s*(NCT\d{8})\s*$", re.M)
@@ -58,6 +60,8 @@ class Settings:
 @dataclass(slots=True)
 class ExtractResult:
     staging: str
+    run_id: str
+    started_at: str  # ISO, UTC: also the first_seen / last_seen of every page this run reads
     batches: list[int]
     files_seen: int
     files_read: int
@@ -138,7 +142,9 @@ def scanned_path(staging: Path) -> Path:
 
 
 def pages_path(staging: Path, batch: int) -> Path:
-    return staging / "pages" / f"b{batch:06d}.parquet"
+    """A batch's pages, staged in the raw store's layout (`warehouse.raw_files`): the load
+    moves the file into the raw store as it is."""
+    return staging / "pages" / raw_files.file_name(batch)
 
 
 def table_path(staging: Path, table: str, batch: int) -> Path:
@@ -190,8 +196,9 @@ def _run_batches(fn: Callable, args: list[tuple], settings: Settings, stage: str
 # --- extract -----------------------------------------------------------------------------
 
 
-def extract(source: Path, known: Known, staging: Path, settings: Settings) -> ExtractResult:
+def extract(source: Path, known: Known, staging: Path, settings: Settings, run_id: str) -> ExtractResult:
     started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC).isoformat()
     if not source.is_dir():
         raise FileNotFoundError(f"landing folder {source} does not exist or is not a folder")
     staging.mkdir(parents=True, exist_ok=True)
@@ -210,9 +217,12 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings) -> Ex
     for batch, (start, end) in enumerate(bounds):
         rows = read.slice(start, end - start).select("path", "size", "mtime_ns", "error").iter_rows()
         chunk = [LandingFile(*row) for row in rows]
-        _Plan(str(source), chunk, _hashes_for(chunk, known_sha), settings.limits).write(plan_path(staging, batch))
+        plan = _Plan(str(source), chunk, _hashes_for(chunk, known_sha), settings.limits, run_id, started_at)
+        plan.write(plan_path(staging, batch))
     return ExtractResult(
         staging=str(staging),
+        run_id=run_id,
+        started_at=started_at,
         batches=list(range(len(bounds))),
         files_seen=scanned.height,
         files_read=read.height,
@@ -248,18 +258,21 @@ class _Plan:
     items: list[LandingFile]
     known_sha: dict[str, str]  # path -> sha256 the warehouse holds, for the items' pages
     limits: Limits
+    run_id: str  # with the batch, names the raw store file: `<run_id>/<file>`
+    read_at: str  # ISO: the pages' first_seen and last_seen in that file
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        items = [[i.path, i.size, i.mtime_ns, i.error] for i in self.items]
-        plan = {"source": self.source, "items": items, "known_sha": self.known_sha, "limits": asdict(self.limits)}
+        plan = asdict(self)
+        plan["items"] = [[i.path, i.size, i.mtime_ns, i.error] for i in self.items]
         path.write_text(json.dumps(plan))
 
     @classmethod
     def read(cls, path: Path) -> _Plan:
         plan = json.loads(path.read_text())
-        items = [LandingFile(*item) for item in plan["items"]]
-        return cls(plan["source"], items, plan["known_sha"], Limits(**plan["limits"]))
+        plan["items"] = [LandingFile(*item) for item in plan["items"]]
+        plan["limits"] = Limits(**plan["limits"])
+        return cls(**plan)
 
 
 def plan_path(staging: Path, batch: int) -> Path:
@@ -330,17 +343,8 @@ FRAME_EVERY = 1_000
 
 def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     root = Path(staging)
-    pages = _read_batch(_Plan.read(plan_path(root, batch)))
-    # Row groups of 1,000 pages: the writer holds a row group encoded, and a 10,000-page batch's
-    # pages in one took the worker 101 MiB higher, against 53 MiB.
-    frame = pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8})
-    # The raw store already holds a page whose bytes the warehouse knows for its path (a file
-    # touched, not changed: `source_pages` has it whenever `landing_files` has its hash, both
-    # written from the same rows in one load). Storing it again made every run over a folder
-    # of touched files keep another copy of the pages that shared a batch with a changed one.
-    stored = frame.filter(pl.col("known_sha256").is_null() | (pl.col("known_sha256") != pl.col("sha256")))
-    _write(stored, pages_path(root, batch), row_group_size=FRAME_EVERY)
-    del frame, stored
+    plan = _Plan.read(plan_path(root, batch))
+    pages = _read_batch(plan)
     out: dict[str, list] = {k: [] for k in OUTCOME_SCHEMA}
     records: list[tuple[int, str, str, Record]] = []
     held = 0  # text bytes of the records not yet in frames
@@ -380,8 +384,19 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     for name, frames in parts.items():
         frame = pl.concat(frames, rechunk=False)
         _write(frame.with_columns(_batch=pl.lit(batch, pl.Int32)), table_path(root, name, batch))
+    del parts, frames, frame, records, rows  # `rows` holds the page lists too
     outcomes = pl.DataFrame(out, schema=OUTCOME_SCHEMA)
     _write(outcomes, outcome_path(root, batch))
+    # Written last, when it needs the pages' NCT IDs, and once the table frames are gone: the
+    # worker then holds the page text twice (lists and frame), as it did before parsing.
+    frame = pl.DataFrame(pages, schema={**PAGE_SCHEMA, "known_sha256": pl.Utf8})
+    del pages
+    stored = raw_files.records(frame, outcomes.get_column("nct_id"), plan.run_id, batch, plan.read_at)
+    del frame
+    # Row groups of 1,000 pages: the writer holds a row group encoded, and a 10,000-page batch's
+    # pages in one took the worker 101 MiB higher, against 53 MiB.
+    _write(stored, pages_path(root, batch), row_group_size=FRAME_EVERY)
+    del stored
     counts = outcomes.get_column("outcome").value_counts()
     get = dict(counts.iter_rows())
     return get.get("parsed", 0), get.get("unchanged", 0), get.get("rejected", 0), int(outcomes["extras"].sum())

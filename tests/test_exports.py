@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from schemas import ALL_TABLES, CORE_TABLES
-from tests.conftest import connect, landing_with_shared, run
+from tests.conftest import SEED, connect, landing_with_shared, run
 from warehouse import export, load
 
 
@@ -47,6 +47,8 @@ def test_exports_equal_tables_and_unchanged_parts_are_reused(tmp_path: Path) -> 
     run(landing, tmp_path)
     assert_exports_match(tmp_path)
     first = (tmp_path / "exports").resolve()
+    # A first run's raw store files are its `source_records` parts, linked, not written again.
+    assert inodes(first / "source_records") == raw_store_inodes(tmp_path)
 
     page = landing / "NCT04227327.txt"
     page.write_text(page.read_text(encoding="utf-8").replace("31 participants", "33 participants"), encoding="utf-8")
@@ -59,6 +61,7 @@ def test_exports_equal_tables_and_unchanged_parts_are_reused(tmp_path: Path) -> 
     new_parts = {p.name: p.stat().st_ino for p in (second / "source_records").iterdir()}
     assert set(old_parts) < set(new_parts)  # one new part for the page read this run
     assert all(new_parts[name] == inode for name, inode in old_parts.items())  # the rest are hard links
+    assert new_parts.items() - old_parts.items() <= raw_store_inodes(tmp_path).items()  # the new one too
     # Only the enrollment changed: of the core tables, only `trials` is written again.
     assert rewritten_core_tables(first, second) == {"trials"}
 
@@ -69,6 +72,15 @@ def test_exports_equal_tables_and_unchanged_parts_are_reused(tmp_path: Path) -> 
     assert_exports_match(tmp_path)
     third = (tmp_path / "exports").resolve()
     assert rewritten_core_tables(second, third) == {"trials", "criteria"}
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in folder.iterdir()}
+
+
+def raw_store_inodes(work: Path) -> dict[str, int]:
+    """Raw store files by the name of the export part they would be."""
+    return {f"{p.parent.name}-{p.name}": p.stat().st_ino for p in (work / "trials.raw").glob("*/*.parquet")}
 
 
 def rewritten_core_tables(old: Path, new: Path) -> set[str]:
@@ -111,3 +123,55 @@ def test_rows_that_differ_only_where_hash_is_blind_still_count_as_changed(old: s
     assert fingerprint(old, "1.0") != fingerprint(new, "1.0")
     assert fingerprint(old, "0.0") != fingerprint(old, "-0.0")
     assert fingerprint(old, "1.0") == fingerprint(old, "1.0")
+
+
+def test_a_page_changed_and_changed_back_is_exported_once(tmp_path: Path) -> None:
+    """X, then Y, then X again at one path: the third run's raw file holds X's bytes, which
+    `source_pages` already holds from the first run; that file is not a part as it stands."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    page = landing / SEED.name
+    original = SEED.read_text(encoding="utf-8")
+    for text in (original, original.replace("31 participants", "32 participants"), original):
+        page.write_text(text, encoding="utf-8")
+        run(landing, tmp_path)
+        assert_exports_match(tmp_path)
+    with connect(tmp_path) as con:
+        assert con.execute("SELECT count(*) FROM source_pages").fetchone()[0] == 2
+
+
+def test_raw_files_in_the_older_layout_are_still_read_and_exported(tmp_path: Path) -> None:
+    """Warehouses made before the raw store took the `source_records` layout hold
+    `b<batch>.parquet` files (path, text, raw, ...): their pages keep their text."""
+    landing = landing_with_shared(tmp_path / "landing")
+    run(landing, tmp_path)
+    raw = tmp_path / "trials.raw"
+    renamed = {}
+    for file in raw.glob("*/r*.parquet"):
+        older = file.with_name("b" + file.name[1:])
+        duckdb.execute(f"""
+            COPY (SELECT source_path AS path, size_bytes AS size, 0::BIGINT AS mtime_ns, sha256, record_text AS text,
+                         encoding, raw_bytes AS raw, NULL::VARCHAR AS error FROM read_parquet('{file}'))
+            TO '{older}' (FORMAT parquet)
+        """)  # fmt: skip
+        file.unlink()
+        renamed[f"{file.parent.name}/{file.name}"] = f"{older.parent.name}/{older.name}"
+    with duckdb.connect(str(tmp_path / "trials.duckdb")) as con:
+        for new, old in renamed.items():
+            con.execute("UPDATE source_pages SET raw_file = ? WHERE raw_file = ?", [old, new])
+    page = landing / "NCT04227327.txt"
+    page.write_text(page.read_text(encoding="utf-8").replace("31 participants", "33 participants"), encoding="utf-8")
+    run(landing, tmp_path)  # a new-layout file beside the older ones
+    assert_exports_match(tmp_path)
+    with connect(tmp_path) as con:
+        layouts = con.execute(
+            "SELECT DISTINCT left(parse_filename(raw_file), 1) FROM source_pages ORDER BY 1"
+        ).fetchall()
+        assert layouts == [("b",), ("r",)]
+        missing = con.execute("SELECT count(*) FROM source_records WHERE record_text IS NULL").fetchone()[0]
+        assert missing == 0
+        text = con.execute(
+            "SELECT record_text FROM source_records WHERE source_path LIKE ? ORDER BY first_seen LIMIT 1",
+            [f"%{page.name}"],
+        ).fetchone()[0]
+    assert "31 participants" in text

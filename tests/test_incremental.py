@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from tests.conftest import SEED, connect, landing_with_shared, run
+from tests.test_exports import assert_exports_match, inodes, raw_store_inodes
 
 
 def test_unchanged_folder_parses_nothing_and_an_edit_adds_one_version(tmp_path: Path) -> None:
@@ -77,12 +78,18 @@ def test_touched_pages_beside_a_changed_one_are_not_stored_again(tmp_path: Path)
         assert stored == con.execute("SELECT count(*) FROM source_pages").fetchone()[0] == 240
         # Every page read keeps its text, the touched ones from their first run's raw file.
         assert con.execute("SELECT count(*) FROM source_records WHERE record_text IS NULL").fetchone()[0] == 0
-        latest = con.execute("SELECT max(finished_at) FROM ingest_runs").fetchone()[0]
+        # Pages carry the start of the run that read them.
+        latest = con.execute("SELECT started_at FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
         first, last = con.execute(
             "SELECT count(*) FILTER (WHERE first_seen = $t), count(*) FILTER (WHERE last_seen = $t) FROM source_records",
             {"t": latest},
         ).fetchone()
         assert (first, last) == (1, 239)  # the changed page's new bytes are new; every page read was seen
+    # The first run's raw file no longer matches its rows (their last_seen moved on): its
+    # part is written from the table, not linked; the new page's file is its own part.
+    assert_exports_match(tmp_path)
+    parts, stored = inodes(tmp_path / "exports" / "source_records"), raw_store_inodes(tmp_path)
+    assert len(parts) == len(stored) == 2 and len(parts.items() & stored.items()) == 1
 
     third = run(landing, tmp_path)
     assert third.pages_read == 0

@@ -28,7 +28,7 @@ def test_a_failed_trials_insert_reports_its_own_error_and_restores_threads(tmp_p
         source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
     )
     staging = resource.staging("run-1")
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings())
+    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-1")
     validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
     # The staged trials rows now hold an enrollment DuckDB cannot cast: the trials insert,
     # which runs on one thread (warehouse/load.py), fails inside the transaction.
@@ -38,7 +38,7 @@ def test_a_failed_trials_insert_reports_its_own_error_and_restores_threads(tmp_p
     with writer_lock(warehouse), open_for_write(warehouse) as con:
         con.execute("SET threads = 2")
         with pytest.raises(duckdb.ConversionException):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "run-1", dt.datetime.now(dt.UTC),
+            load(con, staging, validated.batches, stages.scanned_path(staging), "run-1", dt.datetime.fromisoformat(extracted.started_at),
                  str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
         assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
         assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 0
@@ -59,13 +59,13 @@ def test_a_warehouse_replaced_after_extract_is_not_loaded(tmp_path: Path) -> Non
     run(landing, warehouse.parent)
     os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 10**9))
     staging = resource.staging("run-2")
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings())
+    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-2")
     validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
     assert validated.to_load == 0  # the touched page is unchanged: neither parsed nor stored
     warehouse.unlink()  # replaced by an empty warehouse between extract and load
 
     with writer_lock(warehouse), open_for_write(warehouse) as con:
         with pytest.raises(WarehouseChanged, match="changed after the run read"):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "run-2", dt.datetime.now(dt.UTC),
+            load(con, staging, validated.batches, stages.scanned_path(staging), "run-2", dt.datetime.fromisoformat(extracted.started_at),
                  str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
         assert con.execute("SELECT count(*) FROM landing_files").fetchone()[0] == 0

@@ -8,6 +8,7 @@ import polars as pl
 
 from schemas import ALL_TABLES, WarehouseTable, primary_key
 from schemas.core import Trials
+from warehouse.raw_files import in_records_layout
 
 _SCALARS: dict[type[pl.DataType], str] = {
     pl.Utf8: "VARCHAR",
@@ -81,20 +82,31 @@ WHERE o.previous_json IS NOT NULL
 
 
 def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
-    """`source_pages` joined with the page bytes in the given raw store files."""
+    """`source_pages` joined with the page bytes in the given raw store files, in either of
+    their layouts (warehouse/raw_files.py)."""
     pages = (
-        "SELECT i.sha256, i.source_path, i.nct_id, i.first_seen, i.last_seen, {text}, i.size_bytes, i.encoding, "
-        "{raw}, i.raw_file"
+        "SELECT i.sha256, i.source_path, i.nct_id, i.first_seen, i.last_seen, {text} AS record_text, i.size_bytes, "
+        "i.encoding, {raw} AS raw_bytes, i.raw_file FROM source_pages i"
     )
     if raw_root is None or not raw_files:
-        return pages.format(text="NULL::VARCHAR AS record_text", raw="NULL::BLOB AS raw_bytes") + " FROM source_pages i"
+        return pages.format(text="NULL::VARCHAR", raw="NULL::BLOB")
     root = raw_root.resolve().as_posix()
-    files = ", ".join(f"'{root}/{f}'" for f in raw_files)
-    return (
-        pages.format(text="r.text AS record_text", raw="r.raw AS raw_bytes")
-        + f" FROM source_pages i LEFT JOIN read_parquet([{files}], filename = true) r"
-        + f" ON r.filename = '{root}/' || i.raw_file AND r.path = i.source_path AND r.sha256 = i.sha256"
+    joins, texts, raws = [], [], []
+    layouts = (
+        ("r", [f for f in raw_files if in_records_layout(f)], "source_path", "record_text", "raw_bytes"),
+        ("p", [f for f in raw_files if not in_records_layout(f)], "path", "text", "raw"),
     )
+    for alias, files, path, text, raw in layouts:
+        if files:
+            listed = ", ".join(f"'{root}/{f}'" for f in files)
+            joins.append(
+                f" LEFT JOIN read_parquet([{listed}], filename = true) {alias} ON {alias}.filename = '{root}/' || "
+                f"i.raw_file AND {alias}.{path} = i.source_path AND {alias}.sha256 = i.sha256"
+            )
+            texts.append(f"{alias}.{text}")
+            raws.append(f"{alias}.{raw}")
+    text, raw = (t[0] if len(t) == 1 else f"coalesce({', '.join(t)})" for t in (texts, raws))
+    return pages.format(text=text, raw=raw) + "".join(joins)
 
 
 def source_records_view(raw_root: Path | None, raw_files: list[str]) -> str:

@@ -22,6 +22,7 @@ import duckdb
 
 from schemas import ALL_TABLES
 from warehouse.ddl import source_records_select
+from warehouse.raw_files import in_records_layout
 from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB, threads
 
 log = logging.getLogger(__name__)
@@ -171,25 +172,47 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:
 def _source_records_copies(
     con: duckdb.DuckDBPyConnection, out: Path, previous: Path | None, raw_root: Path, changed: set[str] | None
 ) -> list[tuple[str, Path]]:
-    """The `source_records` parts to write (query, file); parts the run did not touch are
-    hard-linked from the previous export instead."""
+    """The `source_records` parts to write (query, file). A part the run did not touch is
+    hard-linked from the previous export; a raw store file whose rows are still as it holds
+    them is hard-linked as its own part (warehouse/raw_files.py)."""
     out.mkdir()
     files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
     touched = set(files)
     if changed is not None and "source_records" not in changed:
         touched = set()
     elif changed is not None:
-        # Parts whose rows this run wrote: pages read now carry the run's time as last_seen.
+        # Parts whose rows this run wrote: pages read now carry the run's start as last_seen.
         touched = {row[0] for row in con.execute("""
-            SELECT DISTINCT raw_file FROM source_pages WHERE last_seen = (SELECT max(finished_at) FROM ingest_runs)
+            SELECT DISTINCT raw_file FROM source_pages
+            WHERE last_seen = (SELECT started_at FROM ingest_runs ORDER BY finished_at DESC LIMIT 1)
         """).fetchall()}  # fmt: skip
+    as_stored = _raw_files_as_stored(con, raw_root, [f for f in files if f in touched and in_records_layout(f)])
     copies = []
     for raw_file in files:
         part = out / (raw_file.replace("/", "-"))
         if raw_file not in touched and previous is not None and _link(previous / part.name, part):
             continue
+        if raw_file in as_stored and _link(raw_root / raw_file, part):
+            continue
         copies.append((source_records_select(raw_root, [raw_file]) + f" WHERE i.raw_file = '{raw_file}'", part))
     return copies
+
+
+def _raw_files_as_stored(con: duckdb.DuckDBPyConnection, raw_root: Path, raw_files: list[str]) -> set[str]:
+    """The raw files whose rows in `source_pages` are exactly the rows they hold. A file is
+    written with its rows (first_seen = last_seen, the read time); it stops being its own
+    part once one of its pages is read again (last_seen moves on), or when a row in it never
+    reached the table (the same bytes already stored for that path, by an earlier run)."""
+    if not raw_files:
+        return set()
+    root = raw_root.resolve().as_posix()
+    listed = ", ".join(f"'{root}/{f}'" for f in raw_files)
+    return {row[0] for row in con.execute(f"""
+        SELECT s.raw_file FROM source_pages s JOIN parquet_file_metadata([{listed}]) m
+          ON m.file_name = '{root}/' || s.raw_file
+        GROUP BY s.raw_file, m.num_rows
+        HAVING count(*) = m.num_rows AND bool_and(s.first_seen = s.last_seen)
+    """).fetchall()}  # fmt: skip
 
 
 def _copy_on_own_cursor(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> None:

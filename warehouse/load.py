@@ -21,6 +21,7 @@ import duckdb
 from ingest.stages import final_path, pages_path, rows_to_load, table_path
 from schemas import CORE_TABLES
 from schemas.core import Trials
+from schemas.lineage import SourceRecords
 from warehouse.ddl import columns, source_records_view
 from warehouse.store import threads
 
@@ -134,22 +135,25 @@ def _load(
     raw_files,
 ) -> LoadResult:
     con.execute("SET VARIABLE now = ?::TIMESTAMPTZ", [now])
+    # When this run read its pages: their first_seen / last_seen. The parse workers wrote it
+    # into the raw files, which are the `source_records` export's parts as they stand.
+    con.execute("SET VARIABLE read_at = ?::TIMESTAMPTZ", [started_at])
     if batches:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})"
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT *, '{run_id}/' || parse_filename(filename) AS raw_file "
+            f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT *, '{run_id}/' || parse_filename(filename) AS stored_as "
             f"FROM read_parquet({_paths(raw_files)}, filename = true)"
         )
+        _refuse_if_staged_for_another_run(con, started_at)
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
                     "NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::INT AS extras, NULL::BIGINT AS size, "
                     "NULL::BIGINT AS mtime_ns WHERE false")  # fmt: skip
-        con.execute("CREATE OR REPLACE TEMP VIEW run_pages AS SELECT NULL::VARCHAR AS path, NULL::BIGINT AS size, NULL::BIGINT AS mtime_ns, "
-                    "NULL::VARCHAR AS sha256, NULL::VARCHAR AS text, NULL::VARCHAR AS encoding, NULL::BLOB AS raw, NULL::VARCHAR AS error, "
-                    "NULL::VARCHAR AS raw_file WHERE false")  # fmt: skip
+        nothing = ", ".join(f"NULL::{sql_type} AS {name}" for name, sql_type in columns(SourceRecords).items())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT {nothing} WHERE false")
 
     _refuse_if_warehouse_changed(con)
 
@@ -249,14 +253,15 @@ def _load(
     # that read these bytes; pages skipped as unchanged by size and mtime are marked seen in
     # landing_files instead, so an unchanged run does not rewrite the big text table.
     con.execute("""
-        UPDATE source_pages s SET last_seen = getvariable('now')
+        UPDATE source_pages s SET last_seen = getvariable('read_at')
         FROM run_outcomes o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
     """)
+    # Rows as the raw files hold them, so a file stays identical to its rows in the table
+    # until one of them is seen again (what lets the export link it: warehouse/export.py).
     con.execute("""
         INSERT INTO source_pages
-        SELECT p.sha256, p.path, o.nct_id, getvariable('now'), getvariable('now'), p.size, p.encoding, p.raw_file
-        FROM run_pages p JOIN run_outcomes o USING (path)
-        WHERE NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = p.sha256 AND s.source_path = p.path)
+        SELECT sha256, source_path, nct_id, first_seen, last_seen, size_bytes, encoding, raw_file FROM run_pages p
+        WHERE NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = p.sha256 AND s.source_path = p.source_path)
     """)
     files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
     con.execute(source_records_view(raw_root, files))
@@ -330,6 +335,20 @@ def _load(
 
 class WarehouseChanged(RuntimeError):
     pass
+
+
+def _refuse_if_staged_for_another_run(con: duckdb.DuckDBPyConnection, started_at: dt.datetime) -> None:
+    """The parse workers wrote the run's id and read time into its raw files (they become the
+    export's `source_records` parts as they are); a load under another id or time would
+    leave `source_pages` and the files disagreeing."""
+    wrong = con.execute(
+        "SELECT any_value(stored_as) FROM run_pages WHERE raw_file <> stored_as OR first_seen <> getvariable('read_at')"
+    ).fetchone()[0]
+    if wrong is not None:
+        raise RuntimeError(
+            f"the staged pages were read by another run than the one loading them (run id or start time differ, "
+            f"{wrong} and {started_at.isoformat()}): nothing was loaded; run the ingest again"
+        )
 
 
 def _refuse_if_warehouse_changed(con: duckdb.DuckDBPyConnection) -> None:
