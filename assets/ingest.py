@@ -117,7 +117,9 @@ def warehouse_tables(
             staging=staging,
             batches=validated_records["batches"],
             scanned=stages.scanned_path(staging),
-            run_id=context.run.run_id,
+            # The id extract staged under, which names the run's raw files: a Dagster
+            # re-execution from a later step has its own run id but loads the pages read before.
+            run_id=extract_info["run_id"],
             started_at=dt.datetime.fromisoformat(extract_info["started_at"]),
             source_dir=str(warehouse.source),
             files_unchanged_by_stat=extract_info["files_unchanged"],

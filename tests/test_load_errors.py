@@ -69,3 +69,24 @@ def test_a_warehouse_replaced_after_extract_is_not_loaded(tmp_path: Path) -> Non
             load(con, staging, validated.batches, stages.scanned_path(staging), "run-2", dt.datetime.fromisoformat(extracted.started_at),
                  str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
         assert con.execute("SELECT count(*) FROM landing_files").fetchone()[0] == 0
+
+
+def test_pages_staged_by_one_run_are_not_loaded_under_another(tmp_path: Path) -> None:
+    """The raw files name the run that read them: loading them as another run (another id)
+    would leave `source_pages` pointing at files that say otherwise."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    shutil.copy(SEED, landing / SEED.name)
+    warehouse = tmp_path / "wh" / "trials.duckdb"
+    resource = WarehouseResource(
+        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
+    )
+    staging = resource.staging("run-3")
+    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-3")
+    validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
+    with writer_lock(warehouse), open_for_write(warehouse) as con:
+        with pytest.raises(RuntimeError, match="not by run other"):
+            load(con, staging, validated.batches, stages.scanned_path(staging), "other",
+                 dt.datetime.fromisoformat(extracted.started_at), str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        assert con.execute("SELECT count(*) FROM source_pages").fetchone()[0] == 0
+    assert not (raw_store(warehouse) / "other").exists()

@@ -146,7 +146,7 @@ def _load(
             f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT *, '{run_id}/' || parse_filename(filename) AS stored_as "
             f"FROM read_parquet({_paths(raw_files)}, filename = true)"
         )
-        _refuse_if_staged_for_another_run(con, started_at)
+        _refuse_if_staged_for_another_run(con, run_id, started_at)
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
@@ -337,17 +337,18 @@ class WarehouseChanged(RuntimeError):
     pass
 
 
-def _refuse_if_staged_for_another_run(con: duckdb.DuckDBPyConnection, started_at: dt.datetime) -> None:
-    """The parse workers wrote the run's id and read time into its raw files (they become the
-    export's `source_records` parts as they are); a load under another id or time would
-    leave `source_pages` and the files disagreeing."""
+def _refuse_if_staged_for_another_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: dt.datetime) -> None:
+    """The parse workers wrote the run's id and start into its raw files, which become the
+    export's `source_records` parts as they are: a load under another id or start would leave
+    `source_pages` and the files disagreeing."""
     wrong = con.execute(
-        "SELECT any_value(stored_as) FROM run_pages WHERE raw_file <> stored_as OR first_seen <> getvariable('read_at')"
-    ).fetchone()[0]
+        "SELECT raw_file, first_seen FROM run_pages WHERE raw_file <> stored_as OR first_seen <> getvariable('read_at') "
+        "LIMIT 1"
+    ).fetchone()
     if wrong is not None:
         raise RuntimeError(
-            f"the staged pages were read by another run than the one loading them (run id or start time differ, "
-            f"{wrong} and {started_at.isoformat()}): nothing was loaded; run the ingest again"
+            f"the staged pages were read as {wrong[0]} at {wrong[1].isoformat()}, not by run {run_id} started "
+            f"{started_at.isoformat()}: nothing was loaded. Load a run with the id and start its extract returned."
         )
 
 
