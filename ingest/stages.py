@@ -291,11 +291,13 @@ def _read_batch(plan: _Plan) -> dict[str, list]:
     return cols
 
 
-def _write(frame: pl.DataFrame, path: Path, row_group_size: int | None = None) -> None:
+def _write(frame: pl.DataFrame, path: Path, row_group_size: int | None = None, statistics: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # zstd level 1 writes as fast as lz4 here (the cost is building the pages, not compressing
     # them) at 60% of the bytes, and the page batches become the raw store.
-    frame.write_parquet(path, compression="zstd", compression_level=1, statistics=False, row_group_size=row_group_size)
+    frame.write_parquet(
+        path, compression="zstd", compression_level=1, statistics=statistics, row_group_size=row_group_size
+    )
 
 
 # --- parse -------------------------------------------------------------------------------
@@ -395,7 +397,9 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     del frame
     # Row groups of 1,000 pages: the writer holds a row group encoded, and a 10,000-page batch's
     # pages in one took the worker 101 MiB higher, against 53 MiB.
-    _write(stored, pages_path(root, batch), row_group_size=FRAME_EVERY)
+    # With min/max statistics, as DuckDB writes the export's other parts: the file is one of
+    # them, and readers skip row groups by path or NCT ID (no slower to write: 0.11 s either way).
+    _write(stored, pages_path(root, batch), row_group_size=FRAME_EVERY, statistics=True)
     del stored
     counts = outcomes.get_column("outcome").value_counts()
     get = dict(counts.iter_rows())
