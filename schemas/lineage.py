@@ -15,7 +15,8 @@ SHA256 = r"^[0-9a-f]{64}$"
 @table(
     "source_records",
     "Every page ever read, valid or not, with its raw text. A view: the text lives in the raw "
-    "store (immutable parquet files beside the warehouse file), the rest in `source_pages`.",
+    "store (immutable parquet files beside the warehouse file), the rest in `source_pages`. "
+    "first_seen / last_seen: the start of the first / last run that read the page's bytes at that path.",
     is_view=True,
 )
 class SourceRecords(WarehouseTable):

@@ -69,8 +69,8 @@ def export_all(
 ) -> dict[str, int]:
     """Write the export for `run_id`. Tables not in `changed` (None: all changed) are hard-linked
     from the current export instead of rewritten: an incremental run rewrites only what moved.
-    `source_records` (gigabytes of page text) is a folder with one file per raw store file, so
-    a run rewrites only the parts holding pages it read."""
+    `source_records` (gigabytes of page text) is a folder with one part per raw store file: a
+    run writes only the parts holding pages it read, and links a raw file it wrote as its part."""
     if exports.exists() and not exports.is_symlink():
         raise RuntimeError(
             f"{exports} is a real folder; exports are published as a symlink to {versions_dir(exports)}/<run>. "
