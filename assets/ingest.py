@@ -36,6 +36,18 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
     return report
 
 
+def _staged_by_this_version(extract_manifest: dict) -> dict:
+    """A Dagster re-execution can resume a run that an older version staged, whose pages are
+    in another layout (warehouse/raw_files.py) and whose manifest lacks the run id and start."""
+    missing = {"run_id", "started_at"} - extract_manifest.keys()
+    if missing:
+        raise dg.Failure(
+            "this run was staged by an older version of trial-warehouse (its extract output has no "
+            f"{', '.join(sorted(missing))}); start a new run instead of re-executing this one. Nothing was loaded."
+        )
+    return extract_manifest
+
+
 @dg.asset(
     group_name=GROUP, description="Files in the landing folder that are new or changed by size or mtime, in batches."
 )
@@ -66,7 +78,7 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 def parsed_records(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict
 ) -> dg.Output[dict]:
-    extracted = stages.ExtractResult(**landing_pages)
+    extracted = stages.ExtractResult(**_staged_by_this_version(landing_pages))
     result = stages.parse(extracted, warehouse.settings(), _progress(context))
     return dg.Output(
         {**result.to_dict(), "extract": landing_pages},
@@ -109,7 +121,7 @@ def warehouse_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: dict
 ) -> dg.Output[dict]:
     parse_info = validated_records["parse"]
-    extract_info = parse_info["extract"]
+    extract_info = _staged_by_this_version(parse_info["extract"])
     staging = Path(validated_records["staging"])
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), open_for_write(warehouse.warehouse) as con:
         result = load(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from pipelines.definitions import defs
 from pipelines.resources import WarehouseResource
@@ -70,3 +71,43 @@ def test_checks_fail_on_a_warehouse_the_load_corrupted(tmp_path: Path, shared_wa
     assert any("criteria" in p for p in results["unique_keys"].problems)
     assert any("sites" in p for p in results["referential_integrity"].problems)
     assert any("trials.overall_status" in p for p in results["pandera_rules"].problems)
+
+
+def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Path) -> None:
+    """`warehouse_tables` materialized on its own after a complete run would load that run's
+    staged pages a second time: it is refused, and the run's raw store file stays."""
+    from assets.ingest import INGEST_ASSETS
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    shutil.copy(SEED, landing / SEED.name)
+    warehouse = tmp_path / "wh" / "trials.duckdb"
+    resource = WarehouseResource(
+        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
+    )
+    (tmp_path / "dagster").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
+        assert dg.materialize(INGEST_ASSETS, instance=instance, resources={"warehouse": resource}).success
+        again = dg.materialize(
+            INGEST_ASSETS,
+            instance=instance,
+            resources={"warehouse": resource},
+            selection=["warehouse_tables"],
+            raise_on_error=False,
+        )
+    assert not again.success
+    failures = [e.step_failure_data.error for e in again.all_events if e.is_step_failure]
+    assert any("was loaded already" in (error.cause or error).message for error in failures), failures
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(record_text) FROM source_records").fetchone() == (1, 1)
+
+
+def test_a_run_staged_by_an_older_version_is_not_resumed() -> None:
+    """Its extract output has no run id (older versions kept the pages in another layout):
+    re-executing its later steps stops with a message that says what to do."""
+    from assets.ingest import _staged_by_this_version
+
+    older = {"staging": "/x/.staging/r1", "batches": [0], "started_at": "2026-11-25T00:00:00+00:00"}
+    with pytest.raises(dg.Failure, match=r"staged by an older version .* no run_id\); start a new run"):
+        _staged_by_this_version(older)
+    assert _staged_by_this_version({**older, "run_id": "r1"})["run_id"] == "r1"

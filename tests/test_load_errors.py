@@ -84,9 +84,74 @@ def test_pages_staged_by_one_run_are_not_loaded_under_another(tmp_path: Path) ->
     staging = resource.staging("run-3")
     extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-3")
     validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
+    started_at = dt.datetime.fromisoformat(extracted.started_at)
     with writer_lock(warehouse), open_for_write(warehouse) as con:
         with pytest.raises(RuntimeError, match="not by run other"):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "other",
-                 dt.datetime.fromisoformat(extracted.started_at), str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load(con, staging, validated.batches, stages.scanned_path(staging), "other", started_at,
+                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
         assert con.execute("SELECT count(*) FROM source_pages").fetchone()[0] == 0
-    assert not (raw_store(warehouse) / "other").exists()
+        assert not (raw_store(warehouse) / "other").exists()
+        # Nothing moved: the staged run still loads as the run it is, and only once.
+        load(con, staging, validated.batches, stages.scanned_path(staging), "run-3", started_at,
+             str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        assert con.execute("SELECT count(record_text) FROM source_records").fetchone()[0] == 1
+        with pytest.raises(RuntimeError, match="run run-3 was loaded already"):
+            load(con, staging, validated.batches, stages.scanned_path(staging), "run-3", started_at,
+                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        assert con.execute("SELECT count(record_text) FROM source_records").fetchone()[0] == 1
+
+
+def test_a_failed_load_puts_the_staged_pages_back(tmp_path: Path) -> None:
+    """A load that fails in its transaction leaves the staged run as it was, so it can be
+    loaded again once the cause is fixed (a Dagster re-execution of the load step)."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    shutil.copy(SEED, landing / SEED.name)
+    warehouse = tmp_path / "wh" / "trials.duckdb"
+    resource = WarehouseResource(
+        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
+    )
+    staging = resource.staging("run-4")
+    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-4")
+    validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
+    started_at = dt.datetime.fromisoformat(extracted.started_at)
+    staged = stages.rows_to_load(staging, "trials", validated.batches[0])
+    good = pl.read_parquet(staged)
+    good.with_columns(enrollment=pl.lit("many")).write_parquet(staged)
+    with writer_lock(warehouse), open_for_write(warehouse) as con:
+        with pytest.raises(duckdb.ConversionException):
+            load(con, staging, validated.batches, stages.scanned_path(staging), "run-4", started_at,
+                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        assert stages.pages_path(staging, validated.batches[0]).exists()
+        assert not (raw_store(warehouse) / "run-4").exists()
+        good.write_parquet(staged)
+        load(con, staging, validated.batches, stages.scanned_path(staging), "run-4", started_at,
+             str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        assert con.execute("SELECT count(*), count(record_text) FROM source_records").fetchone() == (1, 1)
+        assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 1
+
+
+def test_a_run_that_started_earlier_but_loads_later_does_not_move_last_seen_back(tmp_path: Path) -> None:
+    """Two Dagster runs overlap (extract takes no lock): pages carry their run's start, and
+    the run that started first loads last. `last_seen` keeps the later start."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    shutil.copy(SEED, landing / SEED.name)
+    warehouse = tmp_path / "wh" / "trials.duckdb"
+    resource = WarehouseResource(
+        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
+    )
+    staged = {}
+    for run_id in ("early", "late"):
+        staging = resource.staging(run_id)
+        extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), run_id)
+        validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
+        staged[run_id] = (staging, validated.batches, dt.datetime.fromisoformat(extracted.started_at))
+    for run_id in ("late", "early"):
+        staging, batches, started_at = staged[run_id]
+        with writer_lock(warehouse), open_for_write(warehouse) as con:
+            load(con, staging, batches, stages.scanned_path(staging), run_id, started_at,
+                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        first_seen, last_seen = con.execute("SELECT first_seen, last_seen FROM source_pages").fetchone()
+    assert first_seen == last_seen == staged["late"][2] > staged["early"][2]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -64,10 +63,13 @@ def load(
 ) -> LoadResult:
     now = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
+    _refuse_if_loaded_already(con, run_id)
+    staged = [pages_path(staging, batch) for batch in batches]
+    _refuse_if_staged_for_another_run(con, staged, run_id, started_at)
     # The staged page batches become the raw store's files for this run (a rename, no copy).
     # They are referenced only once the transaction commits; until then they are orphans that
     # the next load removes, so a crash here leaves nothing half-visible.
-    raw_files = _move_into_raw_store(staging, batches, raw_root, run_id)
+    raw_files = _move_into_raw_store(staged, raw_root, run_id)
     # In insertion order, DuckDB writes each insert's row groups once; out of order, COMMIT
     # merged and rewrote them (~13 s of a 580,000-page load). The setting is the database's,
     # not the connection's: fine under the writer lock. Exports keep it off (store.py).
@@ -82,7 +84,7 @@ def load(
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # no transaction open, or the database is gone
             con.execute("ROLLBACK")
-        shutil.rmtree(raw_root / run_id, ignore_errors=True)
+        _move_back(raw_files, staged)  # so the staged run can be loaded again
         raise
     finally:
         for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {own_threads}"):
@@ -93,17 +95,28 @@ def load(
     return result
 
 
-def _move_into_raw_store(staging: Path, batches: list[int], raw_root: Path, run_id: str) -> list[Path]:
+def _move_into_raw_store(staged: list[Path], raw_root: Path, run_id: str) -> list[Path]:
+    """-> the raw store files, read-only: they are the export's `source_records` parts too
+    (hard links), which no reader should be able to change under the warehouse."""
     target = raw_root / run_id
+    moves = [(source, target / source.name) for source in staged]
+    taken = [destination for _, destination in moves if destination.exists()]
+    if taken:
+        # Never over a committed file: its rows would point at other bytes, or none.
+        raise RuntimeError(f"the raw store already holds {taken[0]}: nothing was loaded")
     target.mkdir(parents=True, exist_ok=True)
-    moved = []
-    for batch in batches:
-        source = pages_path(staging, batch)
-        destination = target / source.name
-        if source.exists():
-            os.replace(source, destination)
-        moved.append(destination)
-    return moved
+    for source, destination in moves:
+        os.replace(source, destination)
+        destination.chmod(0o444)
+    return [destination for _, destination in moves]
+
+
+def _move_back(raw_files: list[Path], staged: list[Path]) -> None:
+    for raw_file, source in zip(raw_files, staged, strict=True):
+        if raw_file.exists():
+            os.replace(raw_file, source)
+    with contextlib.suppress(OSError):  # not empty: files of a committed run with this id
+        raw_files[0].parent.rmdir()
 
 
 def _prune_raw_store(con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
@@ -142,11 +155,7 @@ def _load(
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})"
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT *, '{run_id}/' || parse_filename(filename) AS stored_as "
-            f"FROM read_parquet({_paths(raw_files)}, filename = true)"
-        )
-        _refuse_if_staged_for_another_run(con, run_id, started_at)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths(raw_files)})")
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
                     "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
@@ -250,10 +259,10 @@ def _load(
         """)
 
     # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
-    # that read these bytes; pages skipped as unchanged by size and mtime are marked seen in
+    # that read these bytes (the latest start: a run that started earlier may load later); pages skipped as unchanged by size and mtime are marked seen in
     # landing_files instead, so an unchanged run does not rewrite the big text table.
     con.execute("""
-        UPDATE source_pages s SET last_seen = getvariable('read_at')
+        UPDATE source_pages s SET last_seen = greatest(last_seen, getvariable('read_at'))
         FROM run_outcomes o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
     """)
     # Rows as the raw files hold them, so a file stays identical to its rows in the table
@@ -337,18 +346,38 @@ class WarehouseChanged(RuntimeError):
     pass
 
 
-def _refuse_if_staged_for_another_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: dt.datetime) -> None:
+def _refuse_if_loaded_already(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """A load run again for a run that committed (a Dagster re-execution of this step alone)
+    would find its raw store folder taken and its staging gone."""
+    done = con.execute("SELECT finished_at FROM ingest_runs WHERE run_id = ?", [run_id]).fetchone()
+    if done is not None:
+        raise RuntimeError(
+            f"run {run_id} was loaded already (finished {done[0].isoformat()}): nothing to do. "
+            "Start a new ingest run to load the landing folder again."
+        )
+
+
+def _refuse_if_staged_for_another_run(
+    con: duckdb.DuckDBPyConnection, staged: list[Path], run_id: str, started_at: dt.datetime
+) -> None:
     """The parse workers wrote the run's id and start into its raw files, which become the
     export's `source_records` parts as they are: a load under another id or start would leave
-    `source_pages` and the files disagreeing."""
+    `source_pages` and the files disagreeing. Checked before anything moves, so the staged
+    run can still be loaded as the run it is."""
+    if not staged:
+        return
+    gone = [path for path in staged if not path.exists()]
+    if gone:
+        raise RuntimeError(f"the run's staged pages are gone ({gone[0]}): nothing was loaded; run the ingest again")
     wrong = con.execute(
-        "SELECT raw_file, first_seen FROM run_pages WHERE raw_file <> stored_as OR first_seen <> getvariable('read_at') "
-        "LIMIT 1"
+        f"SELECT raw_file, first_seen FROM read_parquet({_paths(staged)}, filename = true) "
+        f"WHERE raw_file <> '{run_id}/' || parse_filename(filename) OR first_seen <> ?::TIMESTAMPTZ LIMIT 1",
+        [started_at],
     ).fetchone()
     if wrong is not None:
         raise RuntimeError(
             f"the staged pages were read as {wrong[0]} at {wrong[1].isoformat()}, not by run {run_id} started "
-            f"{started_at.isoformat()}: nothing was loaded. Load a run with the id and start its extract returned."
+            f"{started_at.isoformat()}: nothing was loaded. Load them with the run id and start their extract returned."
         )
 
 
