@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pandera.backends.polars.builtin_checks  # registers the built-in checks for polars data
 import pandera.errors
 import polars as pl
+from pandera.api.checks import Check
+from pandera.api.polars.types import PolarsData
+from pandera.backends.polars.checks import PolarsCheckBackend
+from pandera.constants import CHECK_OUTPUT_KEY
 
 from ingest.tables import REC
 from schemas import CORE_TABLES, WarehouseTable
@@ -27,13 +32,50 @@ def validate_batch(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
 
 
 def _schema_failures(model: type[WarehouseTable], frame: pl.DataFrame) -> list[tuple[int, str]]:
-    if frame.is_empty():
+    if frame.is_empty() or rules_hold(model, frame.drop(REC)):
         return []
     try:
         model.validate(frame.drop(REC), lazy=True)
     except pandera.errors.SchemaErrors as exc:
         return _describe(model.__table__.name, frame, exc.failure_cases)
     return []
+
+
+def rules_hold(model: type[WarehouseTable], frame: pl.DataFrame) -> bool:
+    """Whether `frame` passes every rule `model` declares, in one polars query: its columns
+    and dtypes as declared, non-null columns without nulls, each check (run by pandera's own
+    backend, so with pandera's meaning) and the unique key. Never laxer than pandera; where it
+    is unsure (another column order, a dtype to coerce) it says no, and pandera decides.
+
+    pandera validates check by check, collecting each: 0.18-0.22 s for a 10,000-page batch's
+    tables, against 0.06 s here. Only a table that breaks a rule is validated by pandera,
+    for the failure cases its reasons are made of."""
+    schema = model.to_schema()
+    if frame.columns != list(schema.columns):
+        return False
+    if any(frame.schema[name] != column.dtype.type for name, column in schema.columns.items()):
+        return False
+    rows = frame.lazy()
+    verdicts: list[pl.LazyFrame] = []
+    for name, column in schema.columns.items():
+        if not column.nullable:
+            verdicts.append(rows.select(pl.col(name).is_not_null().all()))
+        verdicts += [_verdict(check, rows, name) for check in column.checks]
+    verdicts += [_verdict(check, rows, "*") for check in schema.checks]
+    if schema.unique:
+        verdicts.append(rows.select(~pl.struct(schema.unique).is_duplicated().any()))
+    named = [verdict.select(pl.all().alias(f"v{i}")) for i, verdict in enumerate(verdicts)]
+    return all(pl.concat(named, how="horizontal").collect().row(0))
+
+
+def _verdict(check: Check, rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """One check's pass (one row, one boolean), as pandera's backend reads its output."""
+    out = PolarsCheckBackend(check).apply(PolarsData(rows, key))
+    if isinstance(out, bool):
+        return pl.LazyFrame({CHECK_OUTPUT_KEY: [out]})
+    passed = pl.col(CHECK_OUTPUT_KEY)
+    passed = (passed | passed.is_null()) if check.ignore_na else passed.fill_null(False)
+    return out.select(passed.all())
 
 
 def _describe(table: str, frame: pl.DataFrame, cases: pl.DataFrame) -> list[tuple[int, str]]:
