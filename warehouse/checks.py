@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandera.errors
 
+from ingest.validate import rules_hold
 from schemas import ALL_TABLES, CORE_TABLES, primary_key
 from warehouse.check_log import RUN_TRIALS, Scope, record, scopes_for
 from warehouse.store import configure
@@ -89,6 +90,8 @@ def pandera_rules(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
             params={"low": low, "high": high},
         ).pl()
         checked += frame.height
+        if rules_hold(model, frame):  # one query; pandera only for a table that breaks a rule
+            continue
         try:
             model.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as exc:
