@@ -155,3 +155,16 @@ def test_a_run_that_started_earlier_but_loads_later_does_not_move_last_seen_back
     with duckdb.connect(str(warehouse), read_only=True) as con:
         first_seen, last_seen = con.execute("SELECT first_seen, last_seen FROM source_pages").fetchone()
     assert first_seen == last_seen == staged["late"][2] > staged["early"][2]
+
+
+def test_a_failed_load_that_read_no_pages_reports_its_own_error(tmp_path: Path) -> None:
+    """Nothing staged to put back (a run that read no page): the caller still sees why."""
+    warehouse = tmp_path / "wh" / "trials.duckdb"
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with writer_lock(warehouse), open_for_write(warehouse) as con:
+        with pytest.raises(duckdb.IOException, match=r"scanned\.parquet"):
+            load(con, staging, [], staging / "scanned.parquet", "run-5", dt.datetime.now(dt.UTC),
+                 str(tmp_path), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == 0
+    assert not (raw_store(warehouse) / "run-5").exists()

@@ -84,7 +84,7 @@ def load(
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # no transaction open, or the database is gone
             con.execute("ROLLBACK")
-        _move_back(raw_files, staged)  # so the staged run can be loaded again
+        _move_back(raw_files, staged, raw_root / run_id)  # so the staged run can be loaded again
         raise
     finally:
         for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {own_threads}"):
@@ -111,12 +111,12 @@ def _move_into_raw_store(staged: list[Path], raw_root: Path, run_id: str) -> lis
     return [destination for _, destination in moves]
 
 
-def _move_back(raw_files: list[Path], staged: list[Path]) -> None:
+def _move_back(raw_files: list[Path], staged: list[Path], folder: Path) -> None:
     for raw_file, source in zip(raw_files, staged, strict=True):
         if raw_file.exists():
             os.replace(raw_file, source)
-    with contextlib.suppress(OSError):  # not empty: files of a committed run with this id
-        raw_files[0].parent.rmdir()
+    with contextlib.suppress(OSError):  # not empty (a committed run with this id), or none made
+        folder.rmdir()
 
 
 def _prune_raw_store(con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
