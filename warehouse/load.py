@@ -259,8 +259,9 @@ def _load(
         """)
 
     # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
-    # that read these bytes (the latest start: a run that started earlier may load later); pages skipped as unchanged by size and mtime are marked seen in
-    # landing_files instead, so an unchanged run does not rewrite the big text table.
+    # that read these bytes (the latest start: a run that started earlier may load later);
+    # pages skipped as unchanged by size and mtime are marked seen in landing_files instead,
+    # so an unchanged run does not rewrite the big text table.
     con.execute("""
         UPDATE source_pages s SET last_seen = greatest(last_seen, getvariable('read_at'))
         FROM run_outcomes o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
