@@ -32,10 +32,11 @@ def validate_batch(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
 
 
 def _schema_failures(model: type[WarehouseTable], frame: pl.DataFrame) -> list[tuple[int, str]]:
-    if frame.is_empty() or rules_hold(model, frame.drop(REC)):
+    rows = frame.drop(REC)
+    if frame.is_empty() or rules_hold(model, rows):
         return []
     try:
-        model.validate(frame.drop(REC), lazy=True)
+        model.validate(rows, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         return _describe(model.__table__.name, frame, exc.failure_cases)
     return []
