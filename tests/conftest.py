@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from pipelines.ingest_run import Summary, ingest
+from pipelines.resources import WarehouseResource
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared" / "records"
@@ -27,6 +28,19 @@ def landing_with_shared(dest: Path) -> Path:
     for page in sorted((SHARED / "text").glob("*.txt")):
         shutil.copy(page, dest / page.name)
     return dest
+
+
+def seed_resource(work: Path) -> WarehouseResource:
+    """One worker over `work/landing` holding the seed page, into `work/wh/trials.duckdb`."""
+    landing = work / "landing"
+    landing.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEED, landing / SEED.name)
+    return WarehouseResource(
+        source_dir=str(landing),
+        warehouse_path=str(work / "wh" / "trials.duckdb"),
+        exports_dir=str(work / "exports"),
+        workers=1,
+    )
 
 
 def run(source: Path, work: Path, **kwargs) -> Summary:

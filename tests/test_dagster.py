@@ -13,7 +13,7 @@ import pytest
 from pipelines.definitions import defs
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import landing_folder_sensor
-from tests.conftest import SEED
+from tests.conftest import SEED, seed_resource
 from warehouse import checks as rules
 
 
@@ -78,13 +78,7 @@ def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Pat
     staged pages a second time: it is refused, and the run's raw store file stays."""
     from assets.ingest import INGEST_ASSETS
 
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    shutil.copy(SEED, landing / SEED.name)
-    warehouse = tmp_path / "wh" / "trials.duckdb"
-    resource = WarehouseResource(
-        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
-    )
+    resource = seed_resource(tmp_path)
     (tmp_path / "dagster").mkdir()
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
         assert dg.materialize(INGEST_ASSETS, instance=instance, resources={"warehouse": resource}).success
@@ -98,7 +92,7 @@ def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Pat
     assert not again.success
     failures = [e.step_failure_data.error for e in again.all_events if e.is_step_failure]
     assert any("was loaded already" in (error.cause or error).message for error in failures), failures
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(resource.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*), count(record_text) FROM source_records").fetchone() == (1, 1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -14,32 +14,46 @@ import pytest
 
 from ingest import stages
 from pipelines.resources import WarehouseResource
-from tests.conftest import SEED, run
-from warehouse.load import WarehouseChanged, load
+from tests.conftest import run, seed_resource
+from warehouse.load import LoadResult, WarehouseChanged, load
 from warehouse.store import open_for_write, raw_store, writer_lock
 
 
-def test_a_failed_trials_insert_reports_its_own_error_and_restores_threads(tmp_path: Path) -> None:
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    shutil.copy(SEED, landing / SEED.name)
-    warehouse = tmp_path / "wh" / "trials.duckdb"
-    resource = WarehouseResource(
-        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
-    )
-    staging = resource.staging("run-1")
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-1")
+@dataclass(frozen=True)
+class Staged:
+    """A run extracted, parsed and validated, not loaded: what the load step receives."""
+
+    staging: Path
+    validated: stages.ValidateResult
+    started_at: dt.datetime
+
+    def trials_file(self) -> Path:
+        return stages.rows_to_load(self.staging, "trials", self.validated.batches[0])
+
+
+def stage(resource: WarehouseResource, run_id: str) -> Staged:
+    staging = resource.staging(run_id)
+    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), run_id)
     validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
+    return Staged(staging, validated, dt.datetime.fromisoformat(extracted.started_at))
+
+
+def load_as(con: duckdb.DuckDBPyConnection, resource: WarehouseResource, staged: Staged, run_id: str) -> LoadResult:
+    return load(con, staged.staging, staged.validated.batches, stages.scanned_path(staged.staging), run_id,
+                staged.started_at, str(resource.source), 0, 0, "{}", raw_store(resource.warehouse))  # fmt: skip
+
+
+def test_a_failed_trials_insert_reports_its_own_error_and_restores_threads(tmp_path: Path) -> None:
+    resource = seed_resource(tmp_path)
+    staged = stage(resource, "run-1")
     # The staged trials rows now hold an enrollment DuckDB cannot cast: the trials insert,
     # which runs on one thread (warehouse/load.py), fails inside the transaction.
-    staged = stages.rows_to_load(staging, "trials", validated.batches[0])
-    pl.read_parquet(staged).with_columns(enrollment=pl.lit("many")).write_parquet(staged)
+    pl.read_parquet(staged.trials_file()).with_columns(enrollment=pl.lit("many")).write_parquet(staged.trials_file())
 
-    with writer_lock(warehouse), open_for_write(warehouse) as con:
+    with writer_lock(resource.warehouse), open_for_write(resource.warehouse) as con:
         con.execute("SET threads = 2")
         with pytest.raises(duckdb.ConversionException):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "run-1", dt.datetime.fromisoformat(extracted.started_at),
-                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load_as(con, resource, staged, "run-1")
         assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
         assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == 0
@@ -48,85 +62,52 @@ def test_a_failed_trials_insert_reports_its_own_error_and_restores_threads(tmp_p
 def test_a_warehouse_replaced_after_extract_is_not_loaded(tmp_path: Path) -> None:
     """Pages found unchanged at extract are not stored again: if the warehouse file is then
     replaced (rebuilt, restored), the load refuses rather than leave those pages out."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    page = landing / SEED.name
-    shutil.copy(SEED, page)
-    warehouse = tmp_path / "wh" / "trials.duckdb"
-    resource = WarehouseResource(
-        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
-    )
-    run(landing, warehouse.parent)
+    resource = seed_resource(tmp_path)
+    page = resource.source / "NCT04227327.txt"
+    run(resource.source, resource.warehouse.parent)
     os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 10**9))
-    staging = resource.staging("run-2")
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-2")
-    validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
-    assert validated.to_load == 0  # the touched page is unchanged: neither parsed nor stored
-    warehouse.unlink()  # replaced by an empty warehouse between extract and load
+    staged = stage(resource, "run-2")
+    assert staged.validated.to_load == 0  # the touched page is unchanged: neither parsed nor stored
+    resource.warehouse.unlink()  # replaced by an empty warehouse between extract and load
 
-    with writer_lock(warehouse), open_for_write(warehouse) as con:
+    with writer_lock(resource.warehouse), open_for_write(resource.warehouse) as con:
         with pytest.raises(WarehouseChanged, match="changed after the run read"):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "run-2", dt.datetime.fromisoformat(extracted.started_at),
-                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load_as(con, resource, staged, "run-2")
         assert con.execute("SELECT count(*) FROM landing_files").fetchone()[0] == 0
 
 
 def test_pages_staged_by_one_run_are_not_loaded_under_another(tmp_path: Path) -> None:
     """The raw files name the run that read them: loading them as another run (another id)
     would leave `source_pages` pointing at files that say otherwise."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    shutil.copy(SEED, landing / SEED.name)
-    warehouse = tmp_path / "wh" / "trials.duckdb"
-    resource = WarehouseResource(
-        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
-    )
-    staging = resource.staging("run-3")
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-3")
-    validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
-    started_at = dt.datetime.fromisoformat(extracted.started_at)
-    with writer_lock(warehouse), open_for_write(warehouse) as con:
+    resource = seed_resource(tmp_path)
+    staged = stage(resource, "run-3")
+    with writer_lock(resource.warehouse), open_for_write(resource.warehouse) as con:
         with pytest.raises(RuntimeError, match="not by run other"):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "other", started_at,
-                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load_as(con, resource, staged, "other")
         assert con.execute("SELECT count(*) FROM source_pages").fetchone()[0] == 0
-        assert not (raw_store(warehouse) / "other").exists()
+        assert not (raw_store(resource.warehouse) / "other").exists()
         # Nothing moved: the staged run still loads as the run it is, and only once.
-        load(con, staging, validated.batches, stages.scanned_path(staging), "run-3", started_at,
-             str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+        load_as(con, resource, staged, "run-3")
         assert con.execute("SELECT count(record_text) FROM source_records").fetchone()[0] == 1
         with pytest.raises(RuntimeError, match="run run-3 was loaded already"):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "run-3", started_at,
-                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load_as(con, resource, staged, "run-3")
         assert con.execute("SELECT count(record_text) FROM source_records").fetchone()[0] == 1
 
 
 def test_a_failed_load_puts_the_staged_pages_back(tmp_path: Path) -> None:
     """A load that fails in its transaction leaves the staged run as it was, so it can be
     loaded again once the cause is fixed (a Dagster re-execution of the load step)."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    shutil.copy(SEED, landing / SEED.name)
-    warehouse = tmp_path / "wh" / "trials.duckdb"
-    resource = WarehouseResource(
-        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
-    )
-    staging = resource.staging("run-4")
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), "run-4")
-    validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
-    started_at = dt.datetime.fromisoformat(extracted.started_at)
-    staged = stages.rows_to_load(staging, "trials", validated.batches[0])
-    good = pl.read_parquet(staged)
-    good.with_columns(enrollment=pl.lit("many")).write_parquet(staged)
-    with writer_lock(warehouse), open_for_write(warehouse) as con:
+    resource = seed_resource(tmp_path)
+    staged = stage(resource, "run-4")
+    good = pl.read_parquet(staged.trials_file())
+    good.with_columns(enrollment=pl.lit("many")).write_parquet(staged.trials_file())
+    with writer_lock(resource.warehouse), open_for_write(resource.warehouse) as con:
         with pytest.raises(duckdb.ConversionException):
-            load(con, staging, validated.batches, stages.scanned_path(staging), "run-4", started_at,
-                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
-        assert stages.pages_path(staging, validated.batches[0]).exists()
-        assert not (raw_store(warehouse) / "run-4").exists()
-        good.write_parquet(staged)
-        load(con, staging, validated.batches, stages.scanned_path(staging), "run-4", started_at,
-             str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load_as(con, resource, staged, "run-4")
+        assert stages.pages_path(staged.staging, staged.validated.batches[0]).exists()
+        assert not (raw_store(resource.warehouse) / "run-4").exists()
+        good.write_parquet(staged.trials_file())
+        load_as(con, resource, staged, "run-4")
         assert con.execute("SELECT count(*), count(record_text) FROM source_records").fetchone() == (1, 1)
         assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 1
 
@@ -134,27 +115,14 @@ def test_a_failed_load_puts_the_staged_pages_back(tmp_path: Path) -> None:
 def test_a_run_that_started_earlier_but_loads_later_does_not_move_last_seen_back(tmp_path: Path) -> None:
     """Two Dagster runs overlap (extract takes no lock): pages carry their run's start, and
     the run that started first loads last. `last_seen` keeps the later start."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    shutil.copy(SEED, landing / SEED.name)
-    warehouse = tmp_path / "wh" / "trials.duckdb"
-    resource = WarehouseResource(
-        source_dir=str(landing), warehouse_path=str(warehouse), exports_dir=str(tmp_path / "exports"), workers=1
-    )
-    staged = {}
-    for run_id in ("early", "late"):
-        staging = resource.staging(run_id)
-        extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), run_id)
-        validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
-        staged[run_id] = (staging, validated.batches, dt.datetime.fromisoformat(extracted.started_at))
+    resource = seed_resource(tmp_path)
+    staged = {run_id: stage(resource, run_id) for run_id in ("early", "late")}
     for run_id in ("late", "early"):
-        staging, batches, started_at = staged[run_id]
-        with writer_lock(warehouse), open_for_write(warehouse) as con:
-            load(con, staging, batches, stages.scanned_path(staging), run_id, started_at,
-                 str(landing), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+        with writer_lock(resource.warehouse), open_for_write(resource.warehouse) as con:
+            load_as(con, resource, staged[run_id], run_id)
+    with duckdb.connect(str(resource.warehouse), read_only=True) as con:
         first_seen, last_seen = con.execute("SELECT first_seen, last_seen FROM source_pages").fetchone()
-    assert first_seen == last_seen == staged["late"][2] > staged["early"][2]
+    assert first_seen == last_seen == staged["late"].started_at > staged["early"].started_at
 
 
 def test_a_failed_load_that_read_no_pages_reports_its_own_error(tmp_path: Path) -> None:
