@@ -58,11 +58,23 @@ def test_a_check_after_a_passing_run_reads_that_runs_trials_and_after_a_failure_
         )
         assert scopes_for(con, ["unique_keys"])["unique_keys"].label == ALL_ROWS
 
-    # Rows broken behind the pipeline's back in the trial the run loaded: the narrow check
-    # still reads them, and fails.
-    with duckdb.connect(str(tmp_path / "trials.duckdb")) as con:
-        con.execute("INSERT INTO criteria SELECT * FROM criteria WHERE nct_id = ? LIMIT 1", [changed])
+    # Rows broken behind the pipeline's back in the trial the run loaded, and in the lineage
+    # rows it added: the narrow check still reads them, and fails.
     database = tmp_path / "trials.duckdb"
+    for table, rows_of_run in [
+        ("trial_versions", f"nct_id = '{changed}'"),
+        ("source_pages", "first_seen = (SELECT max(started_at) FROM ingest_runs)"),
+    ]:
+        copy = tmp_path / f"{table}.duckdb"
+        shutil.copy(database, copy)
+        with duckdb.connect(str(copy)) as con:
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE {rows_of_run}").fetchone()[0] >= 1
+            con.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE {rows_of_run} LIMIT 1")
+        narrow = rules.run_checks(rules.read_only(copy), copy, ["unique_keys"])["unique_keys"]
+        assert not narrow.outcome.passed and narrow.scope.label == RUN_TRIALS
+        assert [p.split(":")[0] for p in narrow.outcome.problems] == [table]
+    with duckdb.connect(str(database)) as con:
+        con.execute("INSERT INTO criteria SELECT * FROM criteria WHERE nct_id = ? LIMIT 1", [changed])
     narrow = rules.run_checks(rules.read_only(database), database, ["unique_keys"])["unique_keys"]
     assert not narrow.outcome.passed and narrow.scope.label == RUN_TRIALS
     assert any("criteria" in p for p in narrow.outcome.problems)

@@ -110,8 +110,8 @@ CheckFn = Callable[[duckdb.DuckDBPyConnection, Scope], Outcome]
 CHECKS: dict[str, tuple[CheckFn, str]] = {
     "unique_keys": (
         unique_keys,
-        "Every table's primary key is unique (core tables: in the trials this run loaded, "
-        "once the previous run's warehouse passed).",
+        "Every table's primary key is unique (once the previous run's warehouse passed: core tables "
+        "and trial_versions in the trials this run loaded, source_pages in the pages it stored).",
     ),
     "referential_integrity": (
         referential_integrity,
