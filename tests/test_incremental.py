@@ -113,3 +113,29 @@ def test_fixed_page_loads_and_resolves_its_rejection(tmp_path: Path) -> None:
     with connect(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM rejected_records WHERE resolved_at IS NOT NULL").fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 1
+
+
+def test_two_identical_copies_of_an_older_version_keep_one_version_row(tmp_path: Path) -> None:
+    # Both copies lose to the trial's newer page already loaded; each is kept as a version,
+    # but one version row per (trial, bytes): two would break trial_versions' key, and the
+    # unchanged files would fail every later run's checks.
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    current = SEED.read_text(encoding="utf-8")
+    (landing / SEED.name).write_text(current, encoding="utf-8")
+    run(landing, tmp_path)
+    older = current.replace("Last Updated: 2025-07-29", "Last Updated: 2020-01-01")
+    assert older != current
+    for name in ("a_old.txt", "b_old.txt"):
+        (landing / name).write_text(older, encoding="utf-8")
+    second = run(landing, tmp_path)
+    assert second.load["pages_duplicate"] == 2
+    with connect(tmp_path) as con:
+        versions = con.execute(
+            "SELECT source_path, superseded_at IS NOT NULL FROM trial_versions WHERE nct_id = 'NCT04227327' ORDER BY 1"
+        ).fetchall()
+        assert versions == [(SEED.name, False), ("a_old.txt", True)]
+        assert con.execute("SELECT source_path FROM trials").fetchall() == [(SEED.name,)]
+        # Both pages are still on record, with their bytes.
+        assert con.execute("SELECT count(*) FROM source_records WHERE nct_id = 'NCT04227327'").fetchone()[0] == 3
+    assert run(landing, tmp_path).load["pages_unchanged"] == 3

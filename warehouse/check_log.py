@@ -6,12 +6,13 @@ nothing new. Once a check has passed on the warehouse as one run left it, the ne
 only have broken the rows of the trials it loaded: every core table's key starts with
 `nct_id`, and its references stay within one trial. So the next check reads those trials'
 rows only. Of the lineage tables, `trial_versions` (keyed by `nct_id` too) is read for the
-same trials and `source_pages` for the pages the run stored: a run only adds rows to those
-two (its updates leave keys alone), so only an added row can repeat a key. Read in full,
-they took 0.15 s of a run that found nothing new. `landing_files`, whose every row a run
-updates, and the small tables are read in full. A run whose check failed, or was never
-checked, or whose result could not be recorded, makes the next check read all rows again: a
-bad state cannot hide behind a later run's narrow check.
+same trials and `source_pages` for the pages the run stored: every row a run inserts there
+has the run's finish (versions) or start (pages) as first_seen, and its updates leave keys
+alone, so only a row the run inserted can repeat a key. Read in full, they took 0.15 s of a
+run that found nothing new. `landing_files`, whose every row a run updates, and the small
+tables are read in full. A run whose check failed, or was never checked, or whose result
+could not be recorded, makes the next check read all rows again: a bad state cannot hide
+behind a later run's narrow check.
 """
 
 from __future__ import annotations

@@ -248,14 +248,18 @@ def _load(
         FROM winners w JOIN run_outcomes o USING (batch, _rec)
     """)
     if batches:
-        # Duplicate losers never reach `trials`: their snapshot comes from the staged rows.
+        # Duplicate losers never reach `trials`: their snapshot comes from the staged rows. One
+        # row per (trial, bytes), from the first path: identical copies of a losing page
+        # would otherwise repeat trial_versions' key.
         files = _paths([table_path(staging, "trials", b) for b in batches])
         con.execute(f"""
             INSERT INTO trial_versions
-            SELECT t.nct_id, t.sha256, t.last_updated, getvariable('now'), getvariable('now'), t.source_path, {snapshot}
+            SELECT DISTINCT ON (t.nct_id, t.sha256)
+                   t.nct_id, t.sha256, t.last_updated, getvariable('now'), getvariable('now'), t.source_path, {snapshot}
             FROM read_parquet({files}) t JOIN run_outcomes o ON t._batch = o.batch AND t._rec = o._rec
             WHERE o.outcome = 'duplicate'
               AND NOT EXISTS (SELECT 1 FROM trial_versions v WHERE v.nct_id = t.nct_id AND v.sha256 = t.sha256)
+            ORDER BY t.nct_id, t.sha256, t.source_path
         """)
 
     # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
