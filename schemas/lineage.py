@@ -120,8 +120,8 @@ class IngestRuns(WarehouseTable):
 @table(
     "check_results",
     "The outcome of each asset check on the warehouse as an ingest run left it. A check that "
-    "passed on the previous run's state lets the next one look only at the trials that run "
-    "loaded (see warehouse/check_log.py).",
+    "passed on the previous run's state lets the next one look only at what that run added: "
+    "the trials it loaded, and the pages it stored (see warehouse/check_log.py).",
     key_constraint=True,
 )
 class CheckResults(WarehouseTable):
