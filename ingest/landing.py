@@ -212,6 +212,12 @@ def _scan_folder(directory: str, base: int, found: Columns) -> list[str]:
         rel = entry.path[base:] if _SLASH_SEPARATED else entry.path[base:].replace(os.sep, "/")
         if not (rel.isascii() or _storable(rel)):
             problem(_shown(rel), "file or folder name is not valid UTF-8: rename it")
+        elif ARCHIVE_SEPARATOR in rel:
+            # `z.zip::m.txt` names page m.txt inside z.zip: a file called that would share its
+            # path (the key of landing_files) and break every later run.
+            problem(
+                rel, f"file or folder name contains '{ARCHIVE_SEPARATOR}', which names pages inside archives: rename it"
+            )
         elif not stat.S_ISREG(st.st_mode):
             # A FIFO would block the read forever and a socket cannot be opened: report
             # them instead of skipping them silently, so the operator sees why nothing loaded.

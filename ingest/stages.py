@@ -368,7 +368,8 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
             except RecordError as exc:
                 outcome, stage, reason = "rejected", "parse", str(exc)
             else:
-                outcome, nct_id, last_updated, extras = "parsed", record.nct_id, record.last_updated, len(record.extras)
+                outcome, nct_id, extras = "parsed", record.nct_id, len(record.extras)
+                last_updated = _first_day(record.last_updated)
                 records.append((rec, sha256, path, record))
                 held += len(text)
                 if held >= FRAME_EVERY * PAGE_BYTES:
@@ -404,6 +405,15 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     counts = outcomes.get_column("outcome").value_counts()
     get = dict(counts.iter_rows())
     return get.get("parsed", 0), get.get("unchanged", 0), get.get("rejected", 0), int(outcomes["extras"].sum())
+
+
+def _first_day(date: str | None) -> str | None:
+    """`2025-07` -> `2025-07-01`, `2025` -> `2025-01-01`: the date `trials.last_updated` holds.
+    Duplicates are ranked by it, in this run and against the warehouse's trials, so
+    `2025-07` must not rank below `2025-07-01` as text does."""
+    if date is None or len(date) == 10:
+        return date
+    return date + ("-01" if len(date) == 7 else "-01-01")
 
 
 def _add_frames(parts: dict[str, list[pl.DataFrame]], records: list[tuple[int, str, str, Record]]) -> None:
@@ -488,10 +498,13 @@ def _validate_batch(
     frames = {
         m.__table__.name: pl.read_parquet(table_path(root, m.__table__.name, batch)).drop("_batch") for m in CORE_TABLES
     }
-    if losers or invalid:
-        drop = [*losers, *invalid]
-        frames = {k: v.filter(~pl.col(REC).is_in(drop)) for k, v in frames.items()}
-    failures = validate_batch(frames)
+    if invalid:
+        frames = {k: v.filter(~pl.col(REC).is_in(list(invalid))) for k, v in frames.items()}
+    winners = {k: v.filter(~pl.col(REC).is_in(list(losers))) for k, v in frames.items()} if losers else frames
+    failures = validate_batch(winners)
+    # Losers are validated too: an invalid page is quarantined, never kept as a version, even
+    # beside a newer copy. Apart from the winners, whose keys they share (one NCT ID).
+    failures.update(_loser_failures(frames, losers))
     failures.update({rec: [why] for rec, why in invalid.items()})
     removed = [*failures, *losers]
     for name, frame in frames.items():
@@ -505,7 +518,9 @@ def _validate_batch(
             reduced.unlink(missing_ok=True)  # a second pass may find nothing left to remove
     outcomes = pl.read_parquet(outcome_path(root, batch))
     reasons = {rec: "; ".join(dict.fromkeys(msgs)) for rec, msgs in failures.items()}
-    duplicate_note = {rec: f"duplicate NCT ID: superseded by {path}" for rec, path in losers.items()}
+    duplicate_note = {
+        rec: f"duplicate NCT ID: superseded by {path}" for rec, path in losers.items() if rec not in reasons
+    }
     update = pl.DataFrame(
         {
             REC: list(reasons) + list(duplicate_note),
@@ -532,6 +547,21 @@ def _validate_batch(
         f"{p}: {r}" for p, r in outcomes.filter(pl.col("stage") == "validate").select("path", "reason").iter_rows()
     ]
     return get.get("load", 0), get.get("duplicate", 0), len(reasons), sample[:10], reasons
+
+
+def _loser_failures(frames: dict[str, pl.DataFrame], losers: dict[int, str]) -> dict[int, list[str]]:
+    """Validation failures of the duplicate losers, checked in layers with one page per NCT ID
+    each (the first loser of every trial, then the second, ...), so copies of one trial do
+    not break each other's keys. Usually one layer: most trials have at most one loser."""
+    if not losers:
+        return {}
+    trials = frames["trials"].filter(pl.col(REC).is_in(list(losers)))
+    layered = trials.select(REC, layer=pl.int_range(pl.len()).over("nct_id"))
+    failures: dict[int, list[str]] = {}
+    for _, recs in layered.group_by("layer"):
+        keep = recs.get_column(REC).implode()
+        failures.update(validate_batch({k: v.filter(pl.col(REC).is_in(keep)) for k, v in frames.items()}))
+    return failures
 
 
 def summary_json_dict(extract: dict, parse: dict, validate: dict) -> str:

@@ -178,13 +178,16 @@ def _load(
     """).fetchall())  # fmt: skip
 
     # A page for a trial the warehouse already holds from another path wins only if it is
-    # newer (Last Updated, then path), the same rule as duplicates within one run.
+    # newer (Last Updated, then path), the same rule as duplicates within one run. A held row
+    # whose page this run read with other bytes stands for no page any more: it supersedes
+    # nothing (m.txt held at 2023, now 2020 beside a new n.txt at 2022: n.txt loads).
     superseded = con.execute("""
         UPDATE run_outcomes o SET outcome = 'duplicate',
                reason = 'duplicate NCT ID: superseded by ' || t.source_path
         FROM trials t
         WHERE o.outcome = 'load' AND o.nct_id = t.nct_id AND t.source_path <> o.path
           AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
+          AND NOT EXISTS (SELECT 1 FROM run_outcomes r WHERE r.path = t.source_path AND r.sha256 <> t.sha256)
     """).fetchone()[0]
     # A view, not a copy: run_outcomes no longer changes, and a copy of 580,000 winners held
     # 70 MB of the memory limit the trials insert needs (see below).
@@ -296,8 +299,11 @@ def _load(
     con.execute("UPDATE landing_files SET last_seen = getvariable('now') WHERE path IN (SELECT path FROM scanned)")
 
     # Quarantine: new rejections; earlier ones resolved when their path or trial loads now.
+    # Bytes rejected before and read again (A rejected, B loaded, A again) are rejected anew:
+    # a resolved row would say the page is fine while it is not.
     con.execute("""
-        UPDATE rejected_records r SET reason = o.reason, run_id = ?
+        UPDATE rejected_records r SET reason = o.reason, run_id = ?, resolved_at = NULL,
+               rejected_at = CASE WHEN r.resolved_at IS NULL THEN r.rejected_at ELSE getvariable('now') END
         FROM run_outcomes o WHERE o.outcome = 'rejected' AND r.sha256 = o.sha256 AND r.source_path = o.path
     """, [run_id])  # fmt: skip
     con.execute("""
@@ -306,10 +312,12 @@ def _load(
         FROM run_outcomes o WHERE outcome = 'rejected'
           AND NOT EXISTS (SELECT 1 FROM rejected_records r WHERE r.sha256 = o.sha256 AND r.source_path = o.path)
     """, [run_id])  # fmt: skip
+    # Only earlier runs' rejections: one made now is not fixed by a page loaded beside it.
     resolved = con.execute("""
         UPDATE rejected_records SET resolved_at = getvariable('now')
-        WHERE resolved_at IS NULL AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
-    """).fetchone()[0]
+        WHERE resolved_at IS NULL AND run_id <> ?
+          AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
+    """, [run_id]).fetchone()[0]  # fmt: skip
 
     outcome_counts = dict(con.execute("SELECT outcome, count(*) FROM run_outcomes GROUP BY outcome").fetchall())
     duplicates = [f"{nct}: kept {winner}, version only {loser}" for nct, winner, loser in con.execute("""
