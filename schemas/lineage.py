@@ -74,7 +74,8 @@ class RejectedRecords(WarehouseTable):
     stage: Text = pa.Field(isin=["extract", "parse", "validate"])
     reason: Text = pa.Field(str_length={"min_value": 1})
     rejected_at: Timestamp = pa.Field()
-    # Beyond the contract: set when a fixed page for the same path or trial loads later.
+    # Beyond the contract: set when a fixed page for the same path or trial loads in a later
+    # run; cleared when the same bytes are rejected again.
     resolved_at: Timestamp = pa.Field(nullable=True)
     run_id: Text = pa.Field()
 

@@ -120,3 +120,17 @@ def test_a_file_named_like_an_archive_member_is_rejected_and_later_runs_go_on(tm
     second = run(landing, tmp_path)  # used to fail its checks, then crash every run after
     assert second.load["trials_loaded"] == 1
     assert_exports_match(tmp_path)
+
+
+def test_an_archive_skipped_as_unchanged_counts_its_pages(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    with zipfile.ZipFile(landing / "z.zip", "w") as archive:
+        for i in range(3):
+            archive.writestr(f"p{i}.txt", page().replace("NCT ID: NCT04227327", f"NCT ID: NCT0000000{i + 1}"))
+    put(landing / "plain.txt", page())
+    run(landing, tmp_path)
+    second = run(landing, tmp_path)
+    assert second.pages_read == 0 and second.load["pages_unchanged"] == 4
+    counts = rows(tmp_path, "SELECT records_new, records_unchanged FROM ingest_runs ORDER BY started_at")
+    assert counts == [(4, 0), (0, 4)]
