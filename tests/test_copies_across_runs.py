@@ -54,6 +54,19 @@ def test_a_held_trial_whose_page_changed_does_not_supersede_a_newer_page(tmp_pat
     assert_exports_match(tmp_path)
 
 
+def test_a_held_trial_whose_file_is_now_empty_still_keeps_an_older_page_out(tmp_path: Path) -> None:
+    # An empty file (a download cut short) says nothing of the page it held.
+    landing = tmp_path / "landing"
+    put(landing / "m.txt", page("2023-06-01", enrollment=10))
+    run(landing, tmp_path)
+    put(landing / "m.txt", "")
+    put(landing / "n.txt", page("2022-01-01", enrollment=30))
+    second = run(landing, tmp_path)
+    assert (second.load["pages_rejected"], second.load["pages_duplicate"]) == (1, 1)
+    assert rows(tmp_path, "SELECT source_path, enrollment FROM trials") == [("m.txt", 10)]
+    assert_exports_match(tmp_path)
+
+
 def test_an_invalid_older_copy_beside_a_newer_one_is_quarantined(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     put(landing / "new.txt", page("2025-07-29"))

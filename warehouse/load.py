@@ -181,14 +181,17 @@ def _load(
     # A page for a trial the warehouse already holds from another path wins only if it is
     # newer (Last Updated, then path), the same rule as duplicates within one run. A held row
     # whose page this run read with other bytes stands for no page any more: it supersedes
-    # nothing (m.txt held at 2023, now 2020 beside a new n.txt at 2022: n.txt loads).
+    # nothing (m.txt held at 2023, now 2020 beside a new n.txt at 2022: n.txt loads). A file
+    # that could not be read, or is empty now (no bytes: the empty hash), says nothing of
+    # its page, so the held row still stands.
     superseded = con.execute("""
         UPDATE run_outcomes o SET outcome = 'duplicate',
                reason = 'duplicate NCT ID: superseded by ' || t.source_path
         FROM trials t
         WHERE o.outcome = 'load' AND o.nct_id = t.nct_id AND t.source_path <> o.path
           AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
-          AND NOT EXISTS (SELECT 1 FROM run_outcomes r WHERE r.path = t.source_path AND r.sha256 <> t.sha256)
+          AND NOT EXISTS (SELECT 1 FROM run_outcomes r
+                          WHERE r.path = t.source_path AND r.sha256 NOT IN (t.sha256, sha256('')))
     """).fetchone()[0]
     # A view, not a copy: run_outcomes no longer changes, and a copy of 580,000 winners held
     # 70 MB of the memory limit the trials insert needs (see below).
