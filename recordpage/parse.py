@@ -64,11 +64,25 @@ def parse_page(text: str) -> Record:
 
 
 def normalize(text: str) -> str:
-    """Line ends and a leading BOM are transport details, not content."""
+    """Line ends, a leading BOM, tabs, no-break spaces and spaces at line ends are transport
+    or typing details, not content. Left in, they hid what the layout marks: `Detailed
+    Description ` was no heading (its section merged into the one before), and
+    `Site Status\u00a0RECRUITING` no label (two sites merged into one). The page's own bytes
+    are kept as read (`source_records`); this is only what the parser reads."""
     text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    if "\xa0" in text:
+        text = text.replace("\xa0", " ")
+    # Substring tests first: a regex over every page would cost more than the rest of this.
+    if " \n" in text or text.endswith(" "):
+        text = _SPACES_AT_LINE_END.sub("", text)
     return text
+
+
+_SPACES_AT_LINE_END = re.compile(r" +$", re.M)
 
 
 def _header(page: Page) -> Record:

@@ -68,6 +68,10 @@ def split_location(line: str, countries: list[str]) -> tuple[str | None, str | N
     list of known comma-bearing names decide where the country starts. Extra middle parts stay
     in the state (`Seoul, Bundang-gu, Seongnam-si, Korea, Republic of`).
     """
+    if ",," in line or " ," in line or line.endswith(","):
+        # Commas typed loosely (`Ancona,, Italy`, `Ancona, , Italy,`): one ", " between parts,
+        # none at the end, or the comma lands in the city or the country.
+        line = _LOOSE_COMMA.sub(", ", line).rstrip(" ,")
     parts = line.split(", ")
     country_parts = 1
     for country in countries:
@@ -82,8 +86,11 @@ def split_location(line: str, countries: list[str]) -> tuple[str | None, str | N
     country = ", ".join(parts[-country_parts:])
     rest = parts[:-country_parts]
     city = rest[0]
-    state = ", ".join(rest[1:]) if len(rest) > 1 else None
+    state = ", ".join(p for p in rest[1:] if p.strip()) if len(rest) > 1 else None  # `AN, , Italy`: AN
     return _none_if_blank(city), _none_if_blank(state), _none_if_blank(country)
+
+
+_LOOSE_COMMA = re.compile(r" *, *")
 
 
 def _none_if_blank(value: str | None) -> str | None:
