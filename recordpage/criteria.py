@@ -29,6 +29,8 @@ _MARKER = re.compile(
 )
 # Heading lines, matched case-blind, with or without `Key` and a colon (`Key Inclusion Criteria:`).
 # Other sub-headings (`Radiological Exclusion Criteria`) are rows of their own.
+# Whatever ends a heading as typed: `Inclusion Criteria:`, `.`, ` -`, a full-width colon.
+_HEADING_END = " :.-\u2013\u2014\uff1a"
 _HEADINGS = {
     prefix + heading.lower(): kind
     for heading, kind in ((INCLUSION_HEADING, "inclusion"), (EXCLUSION_HEADING, "exclusion"))
@@ -102,7 +104,7 @@ def parse_criteria(lines: list[str]) -> list[Criterion]:
             continue
         # Headings are short and start with I, E or K: skip the lookup for everything else.
         heading_kind = (
-            _HEADINGS.get(line.rstrip(":").strip().lower()) if len(line) < 30 and line[0] in "IEKiek" else None
+            _HEADINGS.get(line.rstrip(_HEADING_END).lower()) if len(line) < 30 and line[0] in "IEKiek" else None
         )
         if heading_kind is not None:
             kind = heading_kind

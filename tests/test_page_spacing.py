@@ -56,3 +56,14 @@ def test_loosely_typed_commas_in_a_location_split_as_written_properly(typed: str
 
 def test_the_shared_pages_are_read_from_their_folder() -> None:
     assert len(PAGES) == 239 and all(isinstance(p, Path) and p.is_file() for p in PAGES)
+
+
+@pytest.mark.parametrize(
+    "typed", ["Inclusion Criteria.", "Inclusion Criteria -", "Inclusion Criteria\uff1a", "INCLUSION CRITERIA :"]
+)
+def test_an_inclusion_heading_typed_with_other_punctuation_still_heads_its_items(typed: str) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    assert "\nInclusion Criteria\n" in text
+    as_typed = parse_page(text.replace("\nInclusion Criteria\n", f"\n{typed}\n"))
+    assert as_typed.criteria == parse_page(text).criteria
+    assert {c.kind for c in as_typed.criteria} == {"inclusion", "exclusion"}
