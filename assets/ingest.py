@@ -39,7 +39,7 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
 def _staged_by_this_version(extract_manifest: dict) -> dict:
     """A Dagster re-execution can resume a run that an older version staged, whose pages are
     in another layout (warehouse/raw_files.py) and whose manifest lacks the run id and start."""
-    missing = {"run_id", "started_at"} - extract_manifest.keys()
+    missing = {"run_id", "started_at", "pages_unchanged"} - extract_manifest.keys()
     if missing:
         raise dg.Failure(
             "this run was staged by an older version of trial-warehouse (its extract output has no "
@@ -134,7 +134,7 @@ def warehouse_tables(
             run_id=extract_info["run_id"],
             started_at=dt.datetime.fromisoformat(extract_info["started_at"]),
             source_dir=str(warehouse.source),
-            files_unchanged_by_stat=extract_info["files_unchanged"],
+            pages_unchanged_by_stat=extract_info["pages_unchanged"],
             extra_sections=parse_info["extra_sections"],
             summary_json=stages.summary_json_dict(extract_info, parse_info, validated_records),
             raw_root=raw_store(warehouse.warehouse),

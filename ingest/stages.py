@@ -29,7 +29,7 @@ import polars as pl
 
 from ingest.batching import DEFAULT_BATCH_SIZE, PAGE_BYTES, batch_bounds
 from ingest.landing import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile, Limits, read_landing_item, scan_columns
-from ingest.tables import REC, build_tables
+from ingest.tables import REC, build_tables, to_date
 from ingest.validate import validate_batch
 from ingest.workers import process_pool, without_gc
 from recordpage import Record, RecordError, parse_page
@@ -66,6 +66,7 @@ class ExtractResult:
     files_seen: int
     files_read: int
     files_unchanged: int  # same size and mtime as the last run: not read at all
+    pages_unchanged: int  # the pages those files hold (an archive holds several)
     unreadable: int
     seconds: float
 
@@ -101,11 +102,21 @@ class Known:
         )
         archives = joined.filter(~pl.col("unchanged") & pl.col("is_archive")).get_column("path")
         if archives.len():
-            members = self.files.filter(pl.col("path").str.contains(ARCHIVE_SEPARATOR, literal=True))
-            prefix = members.get_column("path").str.split(ARCHIVE_SEPARATOR).list.first()
-            members = members.filter(prefix.is_in(archives.implode()) & pl.col("sha256").is_not_null())
-            hashes.update(members.select("path", "sha256").iter_rows())
+            hashes.update(self._members_of(archives).select("path", "sha256").iter_rows())
         return joined.get_column("unchanged").to_list(), hashes
+
+    def pages_in(self, files: pl.DataFrame) -> int:
+        """The pages these scanned files hold, as last read: one per page file, and an
+        archive's members (a 3-page zip skipped as unchanged is 3 unchanged pages)."""
+        archives = files.filter(pl.col("is_archive")).get_column("path")
+        plain = files.height - archives.len()
+        return plain + (self._members_of(archives).height if archives.len() else 0)
+
+    def _members_of(self, archives: pl.Series) -> pl.DataFrame:
+        """The known pages inside these archives (`<archive>::<member>`, with a hash)."""
+        members = self.files.filter(pl.col("path").str.contains(ARCHIVE_SEPARATOR, literal=True))
+        prefix = members.get_column("path").str.split(ARCHIVE_SEPARATOR).list.first()
+        return members.filter(prefix.is_in(archives.implode()) & pl.col("sha256").is_not_null())
 
 
 OWNER = "owner.pid"  # the process that stages here; a folder whose owner is gone is abandoned
@@ -207,7 +218,8 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
     scanned = scanned_frame(source, settings.workers)
     scanned.write_parquet(scanned_path(staging))
     unchanged, known_sha = known.compare(scanned)
-    read = scanned.filter(~pl.Series(unchanged, dtype=pl.Boolean))
+    skipped = pl.Series(unchanged, dtype=pl.Boolean)
+    read = scanned.filter(~skipped)
     unreadable = scanned.get_column("error").is_not_null().sum()
     # Objects only for one batch at a time: a list of every file to read (580,000 objects in a
     # first run) took extract's own peak from 271 to 297 MiB.
@@ -227,6 +239,7 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
         files_seen=scanned.height,
         files_read=read.height,
         files_unchanged=scanned.height - read.height,
+        pages_unchanged=known.pages_in(scanned.filter(skipped)),
         unreadable=unreadable,
         seconds=time.perf_counter() - started,
     )
@@ -368,8 +381,7 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
             except RecordError as exc:
                 outcome, stage, reason = "rejected", "parse", str(exc)
             else:
-                outcome, nct_id, extras = "parsed", record.nct_id, len(record.extras)
-                last_updated = _first_day(record.last_updated)
+                outcome, nct_id, last_updated, extras = "parsed", record.nct_id, record.last_updated, len(record.extras)
                 records.append((rec, sha256, path, record))
                 held += len(text)
                 if held >= FRAME_EVERY * PAGE_BYTES:
@@ -388,7 +400,11 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
         frame = pl.concat(frames, rechunk=False)
         _write(frame.with_columns(_batch=pl.lit(batch, pl.Int32)), table_path(root, name, batch))
     del parts, frames, frame, records, rows  # `rows` holds the page lists too
-    outcomes = pl.DataFrame(out, schema=OUTCOME_SCHEMA)
+    # Last Updated as the date `trials.last_updated` holds (`2025-07` -> `2025-07-01`):
+    # duplicates are ranked by it, in this run and against the warehouse's trials.
+    outcomes = pl.DataFrame(out, schema=OUTCOME_SCHEMA).with_columns(
+        last_updated=to_date(pl.col("last_updated")).cast(pl.Utf8)
+    )
     _write(outcomes, outcome_path(root, batch))
     # Written last, when it needs the pages' NCT IDs, and once the table frames are gone: the
     # worker then holds the page text twice (lists and frame), as it did before parsing.
@@ -405,15 +421,6 @@ def _parse_batch(staging: str, batch: int) -> tuple[int, int, int, int]:
     counts = outcomes.get_column("outcome").value_counts()
     get = dict(counts.iter_rows())
     return get.get("parsed", 0), get.get("unchanged", 0), get.get("rejected", 0), int(outcomes["extras"].sum())
-
-
-def _first_day(date: str | None) -> str | None:
-    """`2025-07` -> `2025-07-01`, `2025` -> `2025-01-01`: the date `trials.last_updated` holds.
-    Duplicates are ranked by it, in this run and against the warehouse's trials, so
-    `2025-07` must not rank below `2025-07-01` as text does."""
-    if date is None or len(date) == 10:
-        return date
-    return date + ("-01" if len(date) == 7 else "-01-01")
 
 
 def _add_frames(parts: dict[str, list[pl.DataFrame]], records: list[tuple[int, str, str, Record]]) -> None:

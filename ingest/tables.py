@@ -110,10 +110,10 @@ def _trials_frame(rows: list[tuple]) -> pl.DataFrame:
     schema = {REC: pl.Int32, **polars_schema(Trials)}
     frame = _frame(rows, _TRIAL_ROW)
     return frame.with_columns(
-        last_updated=_to_date(pl.col("last_updated_raw")),
-        start_date=_to_date(pl.col("start_raw")),
+        last_updated=to_date(pl.col("last_updated_raw")),
+        start_date=to_date(pl.col("start_raw")),
         start_date_precision=_precision(pl.col("start_raw")),
-        completion_date=_to_date(pl.col("completion_raw")),
+        completion_date=to_date(pl.col("completion_raw")),
         completion_date_precision=_precision(pl.col("completion_raw")),
         # Phases travel joined by commas (the parser splits them on commas, so none holds one):
         # polars builds a list column from Python lists one Series per row, 26 ms for 10,000
@@ -130,7 +130,7 @@ def _joined(phases: list[str] | None) -> str | None:
     return None if phases is None else ",".join(phases)
 
 
-def _to_date(raw: pl.Expr) -> pl.Expr:
+def to_date(raw: pl.Expr) -> pl.Expr:
     """`2020`, `2020-01`, `2020-01-07` -> a DATE on the first day of what is given."""
     padded = pl.when(raw.str.len_chars() == 4).then(raw + "-01-01")
     padded = padded.when(raw.str.len_chars() == 7).then(raw + "-01").otherwise(raw)

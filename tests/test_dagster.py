@@ -102,6 +102,8 @@ def test_a_run_staged_by_an_older_version_is_not_resumed() -> None:
     from assets.ingest import _staged_by_this_version
 
     older = {"staging": "/x/.staging/r1", "batches": [0], "started_at": "2026-11-25T00:00:00+00:00"}
-    with pytest.raises(dg.Failure, match=r"staged by an older version .* no run_id\); start a new run"):
+    with pytest.raises(
+        dg.Failure, match=r"staged by an older version .* no pages_unchanged, run_id\); start a new run"
+    ):
         _staged_by_this_version(older)
-    assert _staged_by_this_version({**older, "run_id": "r1"})["run_id"] == "r1"
+    assert _staged_by_this_version({**older, "run_id": "r1", "pages_unchanged": 0})["run_id"] == "r1"

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.landing import ARCHIVE_SEPARATOR
 from ingest.stages import final_path, pages_path, rows_to_load, table_path
 from schemas import CORE_TABLES
 from schemas.core import Trials
@@ -57,7 +56,7 @@ def load(
     run_id: str,
     started_at: dt.datetime,
     source_dir: str,
-    files_unchanged_by_stat: int,
+    pages_unchanged_by_stat: int,
     extra_sections: int,
     summary_json: str,
     raw_root: Path,
@@ -79,7 +78,7 @@ def load(
     try:
         con.execute("SET preserve_insertion_order = true")
         con.execute("BEGIN TRANSACTION")
-        result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, files_unchanged_by_stat,
+        result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, pages_unchanged_by_stat,
                        extra_sections, summary_json, raw_root, raw_files)  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
@@ -142,7 +141,7 @@ def _load(
     started_at,
     now,
     source_dir,
-    files_unchanged_by_stat,
+    pages_unchanged_by_stat,
     extra_sections,
     summary_json,
     raw_root,
@@ -336,7 +335,7 @@ def _load(
         trials_loaded=outcome_counts.get("load", 0),
         pages_new=counts.get("new", 0),
         pages_changed=counts.get("changed", 0),
-        pages_unchanged=counts.get("unchanged", 0) + files_unchanged_by_stat + _extra_pages_in_skipped_archives(con),
+        pages_unchanged=counts.get("unchanged", 0) + pages_unchanged_by_stat,
         pages_rejected=outcome_counts.get("rejected", 0),
         pages_duplicate=outcome_counts.get("duplicate", 0),
         rows=rows,
@@ -357,24 +356,6 @@ def _load(
          result.pages_rejected, result.pages_duplicate, result.trials_loaded, extra_sections, source_dir, summary_json],
     )  # fmt: skip
     return result
-
-
-def _extra_pages_in_skipped_archives(con: duckdb.DuckDBPyConnection) -> int:
-    """Extract counts the files it skipped as unchanged by size and mtime; an archive among
-    them holds pages, as many as its members in landing_files. -> those pages minus the
-    archives, so `records_unchanged` counts pages (a 3-page zip is 3, not 1)."""
-    if not con.execute("SELECT count(*) FROM scanned WHERE is_archive").fetchone()[0]:
-        return 0
-    members, archives = con.execute(f"""
-        WITH skipped AS (
-            SELECT path FROM scanned sc WHERE is_archive AND NOT EXISTS
-                (SELECT 1 FROM run_outcomes o WHERE split_part(o.path, '{ARCHIVE_SEPARATOR}', 1) = sc.path)
-        )
-        SELECT (SELECT count(*) FROM landing_files lf SEMI JOIN skipped s
-                ON split_part(lf.path, '{ARCHIVE_SEPARATOR}', 1) = s.path WHERE lf.sha256 IS NOT NULL),
-               (SELECT count(*) FROM skipped)
-    """).fetchone()  # fmt: skip
-    return members - archives
 
 
 class WarehouseChanged(RuntimeError):
