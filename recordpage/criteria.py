@@ -172,3 +172,8 @@ def _place(stack: list[_Open], style: str, value: int | None) -> int:
         # `1.` right after `8.` of the same style: a list nested under item 8.
         return len(stack)
     return same[-1]
+
+
+def parse_criteria_text(text: str) -> list[Criterion]:
+    """Criteria from a source text block that keeps its indentation (API v2 JSON)."""
+    return parse_criteria(text.split("\n"))

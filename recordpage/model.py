@@ -41,6 +41,10 @@ class Site:
     state: str | None
     country: str | None
     status: str | None
+    # Only the JSON and XML formats carry these; the page shows none of them.
+    zip: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(slots=True)
@@ -55,6 +59,28 @@ class Identifier:
     identifier: str
     identifier_type: str | None
     identifier_source: str | None
+
+
+@dataclass(slots=True)
+class Outcome:
+    kind: str  # primary | secondary | other
+    measure: str
+    time_frame: str | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class MeshTerm:
+    kind: str  # condition | intervention
+    term: str
+    mesh_id: str | None = None
+
+
+@dataclass(slots=True)
+class Reference:
+    pmid: str | None
+    reference_type: str | None  # BACKGROUND | RESULT | DERIVED ...
+    citation: str | None
 
 
 @dataclass(slots=True)
@@ -100,6 +126,21 @@ class Record:
     identifiers: list[Identifier] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     extras: list[Extra] = field(default_factory=list)
+    # The record beyond the page: filled by the JSON and XML formats, left empty by the page.
+    official_title: str | None = None
+    why_stopped: str | None = None
+    primary_completion_date: str | None = None
+    start_date_type: str | None = None  # ACTUAL | ESTIMATED
+    primary_completion_date_type: str | None = None
+    completion_date_type: str | None = None
+    enrollment_type: str | None = None  # ACTUAL | ESTIMATED
+    first_posted: str | None = None
+    results_first_posted: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    mesh_terms: list[MeshTerm] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    source_format: str = "page"  # the InputFormat.name that produced the record
 
 
 class RecordError(ValueError):
