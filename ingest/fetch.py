@@ -200,11 +200,11 @@ def _max_update(studies: list[dict]) -> str | None:
 
 
 def _update_date(study: object) -> str | None:
-    if not isinstance(study, dict):
-        return None
-    status = study.get("protocolSection", {}).get("statusModule", {})
-    date = status.get("lastUpdatePostDateStruct", {}).get("date")
-    return date if isinstance(date, str) else None
+    # The page is kept as received whatever a study holds; only a well-formed date counts.
+    value: object = study
+    for key in ("protocolSection", "statusModule", "lastUpdatePostDateStruct", "date"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _latest(*dates: str | None) -> str | None:

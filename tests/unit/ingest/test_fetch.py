@@ -194,3 +194,69 @@ def test_no_base_url_touches_no_network(tmp_path: Path, monkeypatch: pytest.Monk
     assert "off" in lines[0]
     assert FetchSettings.from_env({}).base_url is None
     assert FetchSettings.from_env({"TRIAL_WAREHOUSE_FETCH_URL": "http://127.0.0.1:1"}).base_url == "http://127.0.0.1:1"
+
+
+def test_a_crash_after_a_page_is_written_refetches_that_page_into_the_same_name(
+    run: Run, studies: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingest.fetch as fetch_module
+
+    saves: list[int] = []
+    real_write_cursor = fetch_module.write_cursor
+
+    def crash_on_third_save(path: Path, cursor: object) -> None:
+        saves.append(1)
+        if len(saves) == 3:  # the start, page 1, then page 2's save: page 2 is on disk
+            raise KeyboardInterrupt("killed")
+        real_write_cursor(path, cursor)
+
+    monkeypatch.setattr(fetch_module, "write_cursor", crash_on_third_save)
+    with pytest.raises(KeyboardInterrupt):
+        run.fetch()
+    assert [p.name for p in all_pages(run)] == ["00001.json", "00002.json"]
+    assert read_cursor(run.cursor).in_progress.pages == 1
+    monkeypatch.setattr(fetch_module, "write_cursor", real_write_cursor)
+    run.registry.requests.clear()
+
+    result = run.fetch()
+
+    assert result.resumed and run.registry.requests[0].params["pageToken"] == "page-2"
+    assert landed_ids(all_pages(run)) == [nct_id(s) for s in studies]  # each study once
+
+
+def test_a_fetch_with_other_parameters_starts_afresh(run: Run, studies: list[dict]) -> None:
+    run.registry.faults = {2: ["500"] * 4}
+    with pytest.raises(FetchError):
+        run.fetch()
+    abandoned = read_cursor(run.cursor).in_progress
+    assert abandoned is not None
+
+    term = nct_id(studies[0])
+    result = run.fetch(query=term)
+
+    assert not result.resumed and result.fetch_id != abandoned.fetch_id
+    assert "pageToken" not in run.registry.requests[-1].params
+    assert landed_ids(result.files) == [term]
+    assert any("abandoning" in line for line in run.lines)
+
+
+def test_a_second_fetch_on_the_same_cursor_is_refused_while_one_runs(run: Run) -> None:
+    import fcntl
+
+    run.cursor.parent.mkdir(parents=True)
+    with open(run.cursor.with_name(run.cursor.name + ".lock"), "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(FetchError, match="another fetch"):
+            run.fetch()
+    assert run.registry.requests == []
+
+
+def test_landed_pages_are_read_by_the_json_format(run: Run, studies: list[dict]) -> None:
+    from formats import format_for
+
+    records = []
+    for page in run.fetch().files:
+        fmt = format_for(str(page))
+        assert fmt is not None and fmt.name == "ctgov_json"
+        records += [fmt.parse(unit) for _, unit in fmt.units(page.read_text(encoding="utf-8"))]
+    assert [r.nct_id for r in records] == [nct_id(s) for s in studies]
