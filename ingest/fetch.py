@@ -282,6 +282,8 @@ class _Client:
         self.last_request = time.monotonic()
         try:
             response = self.http.get(self.url, params=params)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # a wrong base_url: retrying cannot help
+            raise FetchError(f"cannot fetch {self.url}: {exc}") from exc
         except httpx.TransportError as exc:  # refused, reset, cut mid-body, timed out
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         status = response.status_code

@@ -260,3 +260,9 @@ def test_landed_pages_are_read_by_the_json_format(run: Run, studies: list[dict])
         assert fmt is not None and fmt.name == "ctgov_json"
         records += [fmt.parse(unit) for _, unit in fmt.units(page.read_text(encoding="utf-8"))]
     assert [r.nct_id for r in records] == [nct_id(s) for s in studies]
+
+
+def test_a_base_url_without_http_fails_at_once(tmp_path: Path) -> None:
+    settings = FetchSettings(base_url="ftp://127.0.0.1:9", **FAST)
+    with pytest.raises(FetchError, match="cannot fetch"):
+        fetch_studies(settings, tmp_path / "landing", tmp_path / "cursor.json", None, lambda _: None)
