@@ -1,3 +1,9 @@
+"""Shared by both speeds of tests: where the project and the shared real records are.
+
+Nothing here imports Dagster or the pipeline, so `tests/unit` collects without them; the helpers
+that run an ingest live in `tests/integration/conftest.py`.
+"""
+
 from __future__ import annotations
 
 import shutil
@@ -5,9 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from pipelines.ingest_run import Summary, ingest
-from pipelines.resources import WarehouseResource
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared" / "records"
@@ -30,32 +33,5 @@ def landing_with_shared(dest: Path) -> Path:
     return dest
 
 
-def seed_resource(work: Path) -> WarehouseResource:
-    """One worker over `work/landing` holding the seed page, into `work/wh/trials.duckdb`."""
-    landing = work / "landing"
-    landing.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SEED, landing / SEED.name)
-    return WarehouseResource(
-        source_dir=str(landing),
-        warehouse_path=str(work / "wh" / "trials.duckdb"),
-        exports_dir=str(work / "exports"),
-        workers=1,
-    )
-
-
-def run(source: Path, work: Path, **kwargs) -> Summary:
-    """One ingest of `source` into `work/trials.duckdb` and `work/exports`."""
-    return ingest(source=source, warehouse=work / "trials.duckdb", exports=work / "exports", quiet=True, **kwargs)
-
-
 def connect(work: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(work / "trials.duckdb"), read_only=True)
-
-
-@pytest.fixture(scope="session")
-def shared_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_records: Path) -> Path:
-    """The seed + 238 shared records ingested once for the tests that only read."""
-    root = tmp_path_factory.mktemp("shared")
-    landing = landing_with_shared(root / "landing")
-    run(landing, root)
-    return root

@@ -14,7 +14,7 @@ import pytest
 
 from ingest import stages
 from pipelines.resources import WarehouseResource
-from tests.conftest import run, seed_resource
+from tests.integration.conftest import run, seed_resource
 from warehouse.load import LoadResult, WarehouseChanged, load
 from warehouse.store import open_for_write, raw_store, writer_lock
 

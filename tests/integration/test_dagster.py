@@ -13,7 +13,7 @@ import pytest
 from pipelines.definitions import defs
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import landing_folder_sensor
-from tests.conftest import SEED, seed_resource
+from tests.integration.conftest import SEED, seed_resource
 from warehouse import checks as rules
 
 

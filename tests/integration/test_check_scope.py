@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.ingest_run import IngestFailed
-from tests.conftest import connect, landing_with_shared, run
+from tests.integration.conftest import connect, landing_with_shared, run
 from warehouse import checks as rules
 from warehouse.check_log import ALL_ROWS, RUN_TRIALS, scopes_for
 

@@ -31,7 +31,7 @@ import duckdb
 import pytest
 
 from schemas import ALL_TABLES, CORE_TABLES
-from tests.conftest import PROJECT, SEED, SHARED
+from tests.integration.conftest import PROJECT, SEED, SHARED
 
 # Big enough that every phase lasts a while, small enough for ~8 kills and reruns in < 3 min.
 COPIES_BEFORE = 3  # in the warehouse before the run under test

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from schemas import CORE_TABLES
-from tests.conftest import connect, landing_with_shared, run
+from tests.integration.conftest import connect, landing_with_shared, run
 
 
 def table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

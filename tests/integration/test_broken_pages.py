@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import SEED, connect, landing_with_shared, run
+from tests.integration.conftest import SEED, connect, landing_with_shared, run
 
 
 def _broken_pages(landing: Path) -> dict[str, str]:

@@ -31,7 +31,7 @@ import pytest
 from ingest.landing import Limits, read_landing_item, scan
 from pipelines.ingest_run import Summary
 from schemas import CORE_TABLES
-from tests.conftest import SEED, SHARED, run
+from tests.integration.conftest import SEED, SHARED, run
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 SEED_NCT = "NCT04227327"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from pipelines.settings import DEFAULT_SOURCE
 from schemas import CORE_TABLES
-from tests.conftest import connect, run
+from tests.integration.conftest import connect, run
 
 
 def test_bundled_sample_loads_without_rejections(tmp_path: Path) -> None:

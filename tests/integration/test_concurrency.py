@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import PROJECT, SEED, run
+from tests.integration.conftest import PROJECT, SEED, run
 
 
 def _ingest(landing: Path, work: Path, *extra: str) -> subprocess.Popen:

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from schemas import ALL_TABLES, CORE_TABLES
-from tests.conftest import SEED, connect, landing_with_shared, run
+from tests.integration.conftest import SEED, connect, landing_with_shared, run
 from warehouse import export, load
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import SHARED, connect
+from tests.integration.conftest import SHARED, connect
 
 SCALARS = [
     "last_updated", "overall_status", "phases", "enrollment", "study_type", "start_date", "completion_date",

@@ -15,7 +15,7 @@ from recordpage import parse_page
 from recordpage.model import Arm, Criterion, Extra, Identifier, Intervention, Record, Site, Sponsor
 from recordpage.render import render_page
 from schemas import enums
-from tests.conftest import connect, run
+from tests.integration.conftest import connect, run
 
 # Words with commas, unicode and punctuation; no line breaks, no leading/trailing spaces.
 WORD = st.text(

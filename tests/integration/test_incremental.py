@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import SEED, connect, landing_with_shared, run
-from tests.test_exports import assert_exports_match, inodes, raw_store_inodes
+from tests.integration.conftest import SEED, connect, landing_with_shared, run
+from tests.integration.test_exports import assert_exports_match, inodes, raw_store_inodes
 
 
 def test_unchanged_folder_parses_nothing_and_an_edit_adds_one_version(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import os
 import zipfile
 from pathlib import Path
 
-from tests.conftest import SEED, connect, run
-from tests.test_exports import assert_exports_match
+from tests.integration.conftest import SEED, connect, run
+from tests.integration.test_exports import assert_exports_match
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 

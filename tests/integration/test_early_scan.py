@@ -9,7 +9,7 @@ import pytest
 
 from ingest import landing
 from pipelines.cli import main
-from tests.conftest import landing_with_shared
+from tests.integration.conftest import landing_with_shared
 
 
 def _sorted(cols: landing.Columns) -> list[tuple]:
