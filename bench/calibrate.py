@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a plain script from any directory
 
+from bench.synthetic.render import render_page  # noqa: E402
+from bench.synthetic.synth import SHARD_SIZE, shard_records  # noqa: E402
 from recordpage.layout import ELIGIBILITY_LABELS, SECTION_DESCRIPTIONS  # noqa: E402
-from recordpage.render import render_page  # noqa: E402
-from recordpage.synth import SHARD_SIZE, shard_records  # noqa: E402
 
 DEFAULT_REAL = ROOT.parent / "shared" / "records" / "text"
 _ELIGIBILITY_DESCRIPTION = SECTION_DESCRIPTIONS["Eligibility Criteria"]

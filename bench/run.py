@@ -133,7 +133,7 @@ def _timed(con: duckdb.DuckDBPyConnection, sql: str) -> float:
 
 
 def main(count: int, workdir: Path, results: Path) -> int:
-    from recordpage.synth import write_corpus
+    from bench.synthetic.synth import write_corpus
 
     corpus = workdir / f"corpus-{count}"
     if not (corpus / ".complete").exists():

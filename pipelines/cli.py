@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ingest":
         return run_ingest(args)
     if args.command == "synth":
-        from recordpage.synth import write_corpus
+        from bench.synthetic.synth import write_corpus
 
         started = time.perf_counter()
         write_corpus(args.count, args.out, seed=args.seed)

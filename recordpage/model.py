@@ -1,6 +1,6 @@
 """The parsed form of one record page: plain data, no I/O.
 
-`recordpage.parse_page` produces a `Record`; `recordpage.render.render_page` turns one back
+`recordpage.parse_page` produces a `Record`; `bench.synthetic.render.render_page` (tooling) turns one back
 into page text. Dates stay as the strings the page gives (`2020-01`, `2020-01-07`) so their
 precision survives until the table builder derives DATE + precision columns.
 """

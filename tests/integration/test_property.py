@@ -10,10 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.synthetic.render import render_page
 from recordpage import layout as L
 from recordpage import parse_page
 from recordpage.model import Arm, Criterion, Extra, Identifier, Intervention, Record, Site, Sponsor
-from recordpage.render import render_page
 from schemas import enums
 from tests.integration.conftest import connect, run
 

@@ -1,7 +1,6 @@
-# ruff: noqa: RUF001 - the vocabulary is deliberately non-ASCII (accents, ≥, µ, Greek letters)
 """Deterministic synthetic record pages for benchmarks at full-registry scale.
 
-    from recordpage.synth import write_corpus
+    from bench.synthetic.synth import write_corpus
     write_corpus(580_000, Path("bench/corpus"), seed=0)
 
 `synth_record` draws one realistic `Record` (every section of the layout, in proportions and
@@ -10,7 +9,7 @@ compares them); `write_corpus` renders them with `render_page` into shards of at
 10,000 files. Each shard has its own generator seeded from (seed, shard), so a corpus is the
 same byte for byte whatever the number of worker processes.
 
-Text is drawn from word lists built once at import: words are sampled in bulk with
+Text is drawn from the word lists of `words.py`, built once at import: words are sampled in bulk with
 `Random.choices` over a pool in which frequent words are repeated (a cheap Zipf-like skew), so
 no work is done per character.
 """
@@ -25,8 +24,32 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from bench.synthetic.render import render_page
+from bench.synthetic.words import (
+    CAPITALS,
+    CONDITIONS,
+    COUNTRIES,
+    COUNTRY_PICK,
+    CRITERION_OPENERS,
+    DEPARTMENTS,
+    DEVICE_WORDS,
+    DRUG_HEADS,
+    DRUG_TAILS,
+    FACILITY_PATTERNS,
+    FUNDERS,
+    GENERAL,
+    INDUSTRY,
+    INTERVENTION_TYPES,
+    ORG_CORES,
+    PARENT_ENDINGS,
+    POOL,
+    PROCEDURES,
+    SUBHEADINGS,
+    SURNAMES,
+    UNICODE,
+    UNICODE_RATE,
+)
 from recordpage.model import Arm, Criterion, Identifier, Intervention, Record, Site, Sponsor
-from recordpage.render import render_page
 
 T = TypeVar("T")
 
@@ -35,275 +58,6 @@ _NCT_SPACE = 100_000_000
 # Multiplier of the affine bijection nct_number -> NCT digits: prime and coprime to 10**8, so
 # distinct numbers give distinct IDs, spread over the ID space rather than in file order.
 _NCT_STRIDE = 48_271
-
-# ---------------------------------------------------------------------------------------------
-# Vocabulary (built once at import)
-# ---------------------------------------------------------------------------------------------
-
-
-def _split(text: str, sep: str | None = None) -> list[str]:
-    """Word lists are kept as text blocks, easier to read and extend than list literals."""
-    # A line break inside a `|` list is a space, so long names may wrap.
-    return [word.strip() for word in text.replace("\n", " ").split(sep)]
-
-
-_COMMON = _split("""the of and to in a with for or be will is are by on at as from that this patients
-study participants treatment who have not been any during after prior than within per may which
-their each all such other more before between into these should must has can was were its no
-""")
-_GENERAL = _split("""analysis assessment baseline change clinical control data day days dose effect
-efficacy evaluation follow-up group health history intervention level management measure
-medical month months outcome pain period primary protocol quality randomized rate response
-risk safety score secondary session sessions standard symptoms therapy time trial use visit
-week weeks year years adverse events blood care disease function hospital improvement
-investigator laboratory life program reduction severity subjects test therapeutic weekly daily
-monthly duration significant compared usual approach combination current cohort consent
-criteria enrolled exposure frequency functional informed measured observed physical procedure
-received reported screening self-reported surgery tolerability evidence population
-questionnaire mobile digital application device remote home community training education
-exercise behavioral cognitive patient-reported outcomes endpoint endpoints interim
-administration oral intravenous subcutaneous tablet placebo active sham comparator arm arms
-cycle cycles regimen concomitant medication medications contraindication diagnosis
-documented confirmed stable moderate severe mild chronic acute progressive recurrent
-metastatic advanced early late local regional systemic bilateral unilateral lumbar cervical
-cardiac renal hepatic pulmonary neurological psychiatric musculoskeletal metabolic
-inflammatory infectious malignant benign primary-care outpatient inpatient clinic
-""")
-_MEDICAL = _split("""MRI CT ECG HbA1c BMI eGFR ALT AST ULN ECOG WHO NYHA COVID-19 HIV HCV HBV DSM-5
-PHQ-9 GAD-7 VAS NRS ODI SF-36 EQ-5D CBT RCT QoL FEV1 LVEF INR aPTT CD4 PD-L1 HER2 EGFR
-ALK BRCA1 KRAS CYP3A4 QTcF RECIST mg/kg ng/mL mmol/L IU/L
-""")
-# Accented and non-Latin spellings found in real records, so pages are not plain ASCII.
-_UNICODE = _split("""Sjögren Guillain-Barré Ménière Behçet Hashimoto's naïve café résumé Münster Zürich
-Kraków Göteborg São Paulo Bogotá Québec İstanbul Łódź Århus Málaga Genève Tübingen Malmö
-α β γ κ ≥ ≤ ± µg ≈ ½ ® ™ – — mg/m² µg/mL ×10⁹/L °C
-""")
-# Repeats make common words common: one `choices` call per text then yields a Zipf-like mix.
-_POOL: list[str] = _COMMON * 12 + _GENERAL * 3 + _MEDICAL
-# Chance that one text (a paragraph, a criterion) carries a non-ASCII word: with the accented
-# names elsewhere, about half the pages are non-ASCII, as in the real sample.
-_UNICODE_RATE = 0.012
-_CAPITALS = _split("""Patients Participants Subjects The This Each All Treatment Eligible Individuals
-Adults Women Men Children Any Current Known History Documented Prior Use Evidence
-Ability Willingness Diagnosis Presence Absence Severe Active Clinically Planned
-""")
-
-_CONDITIONS = _split(
-    """Low Back Pain|Lumbar Disc Herniation|Sciatica|Chronic Pain|Fibromyalgia|Osteoarthritis,
-Knee|Rheumatoid Arthritis|Type 2 Diabetes Mellitus|Type 1 Diabetes|Hypertension|Heart Failure|
-Atrial Fibrillation|Coronary Artery Disease|Stroke|Asthma|Chronic Obstructive Pulmonary Disease|
-COVID-19|Breast Cancer|Non-small Cell Lung Cancer|Prostate Cancer|Colorectal Cancer|Melanoma|
-Multiple Myeloma|Acute Myeloid Leukemia|Hepatocellular Carcinoma|Pancreatic Cancer|Obesity|
-Major Depressive Disorder|Generalized Anxiety Disorder|Schizophrenia|Bipolar Disorder|
-Post-traumatic Stress Disorder|Insomnia|Opioid Use Disorder|Alcohol Use Disorder|
-Smoking Cessation|Autism Spectrum Disorder|ADHD|Alzheimer Disease|Parkinson Disease|
-Multiple Sclerosis|Migraine|Epilepsy|Chronic Kidney Disease|Psoriasis|Atopic Dermatitis|
-Crohn Disease|Ulcerative Colitis|HIV Infections|Hepatitis C|Influenza|Sjögren's Syndrome|
-Guillain-Barré Syndrome|Ménière's Disease|Behçet Syndrome|Cervical Radiculopathy|
-Spinal Stenosis|Neck Pain|Shoulder Pain|Pregnancy|Preterm Birth|Sickle Cell Disease|
-Cystic Fibrosis|Osteoporosis|Anemia|Sepsis|Postoperative Pain|Nightmares, REM-Sleep Type""",
-    "|",
-)
-_DRUG_HEADS = _split("""abema riboci palbo pembro nivo atezo dupi secu ixeki tofaci bari upada semaglu
-tirzepa empagli dapagli sita rosuva atorva apixa rivaroxa edoxa ticagre cangre olapa nira
-rucapa lenva sora regora cabozan osimer alec lorla bupre nalox naltrex esket brexpi aripi
-lurasi cariprazi vorti carfil dara elo isatu""")
-_DRUG_TAILS = _split("ciclib mab tinib zumab parib glutide flozin statin xaban relor morphine prazole zole")
-_DEVICE_WORDS = _split(
-    """Digital Therapeutic|Smartphone App|Virtual Reality Program|Wearable Sensor|
-Spinal Cord Stimulator|Transcutaneous Electrical Nerve Stimulation|Acoustic Medicine Device|
-Annular Closure Device|Continuous Glucose Monitor|Telehealth Platform|Cervical Collar|
-Lumbar Brace|Interbody Cage|Bone Graft Substitute|Sham Device""",
-    "|",
-)
-_PROCEDURES = _split(
-    """Microdiscectomy|Epidural Steroid Injection|Physical Therapy|Cognitive Behavioral
-Therapy|Mindfulness Training|Exercise Program|Health Coaching|Motivational Interviewing|
-Acupuncture|Manual Therapy|Nerve Block|Radiofrequency Ablation|Usual Care|Standard of Care|
-Questionnaire Administration|Survey Administration|Text Messaging|Dietary Counseling""",
-    "|",
-)
-_INTERVENTION_TYPES = (
-    ["DRUG"] * 30
-    + ["DEVICE"] * 14
-    + ["BEHAVIORAL"] * 14
-    + ["PROCEDURE"] * 9
-    + ["OTHER"] * 14
-    + ["BIOLOGICAL"] * 6
-    + ["DIETARY_SUPPLEMENT"] * 3
-    + ["DIAGNOSTIC_TEST"] * 2
-    + ["RADIATION"] * 2
-    + ["COMBINATION_PRODUCT"]
-    + ["GENETIC"]
-)
-
-_SURNAMES = _split("""Smith Johnson Müller Schmidt García Martínez Rossi Bianchi Dubois Lefèvre Kim Lee
-Park Chen Wang Li Zhang Sato Suzuki Nowak Kowalski Jensen Hansen Andersson Novák Yılmaz Kaya
-Öztürk Silva Santos Costa O'Brien Murphy Nguyen Tran Cohen Levi Ivanov Horváth Papadopoulos""")
-_ORG_CORES = _split(
-    """Mayo Clinic|Johns Hopkins University|Stanford University|Duke University|
-Massachusetts General Hospital|University of Utah|Karolinska Institutet|Charité –
-Universitätsmedizin Berlin|Assistance Publique - Hôpitaux de Paris|University of Milano Bicocca|
-Seoul National University Hospital|Samsung Medical Center|Sun Yat-sen University|Peking Union
-Medical College Hospital|Marmara University|Hacettepe University|Aga Khan University|Riphah
-International University|Cairo University|University of Copenhagen|Oslo University Hospital|
-Rigshospitalet|Hospital Universitari Vall d'Hebron|Universitätsklinikum Tübingen|McGill
-University|University of Toronto|Monash University|University College, London""",
-    "|",
-)
-_INDUSTRY = _split(
-    """Pfizer|Novartis Pharmaceuticals|AstraZeneca|Eli Lilly and Company|Hoffmann-La Roche|
-Bayer|Sanofi|Medtronic|Boston Scientific Corporation|Click Therapeutics, Inc.|Akili Interactive
-Labs, Inc.|Swing Therapeutics, Inc.|ZetrOZ, Inc.|Intrinsic Therapeutics|DePuy Spine|
-Nevro Corporation|Abbott Medical Devices|Takeda|Novo Nordisk A/S|Boehringer Ingelheim""",
-    "|",
-)
-_FUNDERS = [
-    ("National Institute on Drug Abuse (NIDA)", "NIH"),
-    ("National Cancer Institute (NCI)", "NIH"),
-    ("National Institute of Mental Health (NIMH)", "NIH"),
-    ("National Heart, Lung, and Blood Institute (NHLBI)", "NIH"),
-    ("National Institute of Arthritis and Musculoskeletal and Skin Diseases (NIAMS)", "NIH"),
-    ("VA Office of Research and Development", "FED"),
-    ("Centers for Disease Control and Prevention", "FED"),
-    ("Patient-Centered Outcomes Research Institute", "OTHER"),
-    ("Ministry of Health, Turkey", "OTHER_GOV"),
-    ("Korea Health Industry Development Institute", "OTHER_GOV"),
-]
-
-# (country, weight, state policy, [(city, state)]); policy "always" gives every site a state,
-# "never" leaves it empty (`Ancona, , Italy`), "sometimes" does either.
-_COUNTRIES: list[tuple[str, int, str, list[tuple[str, str]]]] = [
-    (
-        "United States",
-        40,
-        "always",
-        [
-            ("New York", "New York"),
-            ("Boston", "Massachusetts"),
-            ("Salt Lake City", "Utah"),
-            ("San Francisco", "California"),
-            ("Los Angeles", "California"),
-            ("Houston", "Texas"),
-            ("Chicago", "Illinois"),
-            ("Seattle", "Washington"),
-            ("Philadelphia", "Pennsylvania"),
-            ("St. Louis", "Missouri"),
-            ("Rochester", "Minnesota"),
-            ("Durham", "North Carolina"),
-            ("Miami", "Florida"),
-            ("Atlanta", "Georgia"),
-            ("Denver", "Colorado"),
-            ("Nashville", "Tennessee"),
-            ("Coeur d'Alene", "Idaho"),
-            ("Winston-Salem", "North Carolina"),
-            ("Ann Arbor", "Michigan"),
-        ],
-    ),
-    (
-        "China",
-        9,
-        "always",
-        [
-            ("Beijing", "Beijing Municipality"),
-            ("Shanghai", "Shanghai Municipality"),
-            ("Guangzhou", "Guangdong"),
-            ("Chengdu", "Sichuan"),
-            ("Wuhan", "Hubei"),
-            ("Hangzhou", "Zhejiang"),
-        ],
-    ),
-    (
-        "Korea, Republic of",
-        5,
-        "sometimes",
-        [
-            ("Seoul", ""),
-            ("Seongnam-si", "Gyeonggi-do"),
-            ("Busan", ""),
-            ("Daegu", ""),
-            ("Goyang", "Gyeonggi-do"),
-        ],
-    ),
-    ("France", 5, "sometimes", [("Paris", ""), ("Lyon", ""), ("Nîmes", "Gard"), ("Marseille", ""), ("Créteil", "")]),
-    (
-        "Germany",
-        5,
-        "sometimes",
-        [("Berlin", ""), ("München", "Bavaria"), ("Tübingen", ""), ("Köln", ""), ("Münster", "")],
-    ),
-    (
-        "Italy",
-        4,
-        "never",
-        [("Milano", ""), ("Roma", ""), ("Ancona", ""), ("Torino", ""), ("Napoli", ""), ("Forlì", "")],
-    ),
-    ("Spain", 4, "sometimes", [("Madrid", ""), ("Barcelona", "Catalonia"), ("Málaga", ""), ("A Coruña", "")]),
-    ("United Kingdom", 4, "never", [("London", ""), ("Manchester", ""), ("Oxford", ""), ("Glasgow", "")]),
-    ("Canada", 3, "always", [("Toronto", "Ontario"), ("Montréal", "Quebec"), ("Vancouver", "British Columbia")]),
-    ("Turkey", 3, "never", [("Istanbul", ""), ("Ankara", ""), ("İzmir", ""), ("Eskişehir", "")]),
-    ("Türkiye", 1, "never", [("Istanbul", ""), ("Konya", "")]),
-    ("Egypt", 2, "never", [("Cairo", ""), ("Assiut", ""), ("Mansoura", "")]),
-    ("Pakistan", 2, "sometimes", [("Lahore", "Punjab"), ("Karachi", "Sindh"), ("Rawalpindi", "")]),
-    ("Japan", 2, "sometimes", [("Tokyo", ""), ("Osaka", ""), ("Sapporo", "Hokkaido")]),
-    ("Brazil", 2, "always", [("São Paulo", "SP"), ("Porto Alegre", "RS"), ("Belo Horizonte", "MG")]),
-    ("Denmark", 1, "never", [("Copenhagen", ""), ("Aarhus", ""), ("Odense", "")]),
-    ("Norway", 1, "never", [("Oslo", ""), ("Bergen", ""), ("Trondheim", "")]),
-    ("Sweden", 1, "never", [("Stockholm", ""), ("Göteborg", ""), ("Malmö", "")]),
-    ("Poland", 1, "never", [("Warszawa", ""), ("Kraków", ""), ("Łódź", "")]),
-    ("Israel", 1, "never", [("Tel Aviv", ""), ("Haifa", ""), ("Jerusalem", "")]),
-    ("Taiwan", 1, "never", [("Taipei", ""), ("Kaohsiung", "")]),
-    ("Iran, Islamic Republic of", 1, "never", [("Tehran", ""), ("Shiraz", "")]),
-    ("Russian Federation", 1, "never", [("Moscow", ""), ("Saint Petersburg", "")]),
-    ("Congo, The Democratic Republic of the", 1, "never", [("Kinshasa", "")]),
-    ("Tanzania, United Republic of", 1, "never", [("Dar es Salaam", ""), ("Moshi", "")]),
-]
-_COUNTRY_PICK = [entry for entry in _COUNTRIES for _ in range(entry[1])]
-_FACILITY_PATTERNS = [
-    "{org}",
-    "{city} University Hospital",
-    "{org}, Department of {dept}",
-    "{surname} Clinical Research, LLC",
-    "Research Site",
-    "Investigative Site",
-    "Local Institution - {num}",
-    "Hôpital {surname}",
-    "{city} Regional Medical Center",
-    "{city} General Hospital",
-    "Center for {dept}, {org}",
-    "{surname} Medical Center",
-    "Site {num}",
-]
-_DEPARTMENTS = _split(
-    """Neurosurgery|Orthopaedics|Oncology|Psychiatry|Cardiology|Pain Medicine|
-Physical Medicine and Rehabilitation|Internal Medicine|Pediatrics|Endocrinology""",
-    "|",
-)
-
-_SUBHEADINGS = _split(
-    """Patients must meet all of the following criteria:|Cohort A:|Cohort B:|Healthy
-volunteers:|Radiological Inclusion Criteria|For participants with diabetes:|Clinic Inclusion
-Criteria:|Patient Exclusion Criteria:|Intra-operative Exclusion Criteria:|Asthmatics:|Smokers:|
-Caregivers:""",
-    "|",
-)
-_CRITERION_OPENERS = _split(
-    """Age 18 years or older and|Patients with|History of|Known hypersensitivity to|
-Diagnosis of|Pregnant or breastfeeding women|Participation in another clinical trial within
-30 days|Able to provide written informed consent and|Documented|Current use of|Inability to|
-Willing to comply with|BMI of 30 kg/m2 or higher or|Severe|Uncontrolled|Prior treatment with|Active|
-Women of childbearing potential who|Life expectancy < 6 months or|Any condition that|Evidence of|
-Adequate organ function, defined by|Clinically significant|Presence of|Scheduled for""",
-    "|",
-)
-_PARENT_ENDINGS = [
-    "any of the following:",
-    "all of the following criteria:",
-    "one of the following:",
-    "the following conditions:",
-    "defined as:",
-    "including:",
-]
 
 # ---------------------------------------------------------------------------------------------
 # Small samplers
@@ -325,9 +79,9 @@ def _capital(word: str) -> str:
 
 
 def _words(rng: random.Random, count: int) -> list[str]:
-    words = rng.choices(_POOL, k=max(1, count))
-    if rng.random() < _UNICODE_RATE:
-        words[rng.randrange(len(words))] = rng.choice(_UNICODE)
+    words = rng.choices(POOL, k=max(1, count))
+    if rng.random() < UNICODE_RATE:
+        words[rng.randrange(len(words))] = rng.choice(UNICODE)
     return words
 
 
@@ -340,7 +94,7 @@ def _sentences(rng: random.Random, chars: int) -> str:
         n = rng.randint(8, 26)
         chunk = words[i : i + n]
         i += n
-        out.append(f"{rng.choice(_CAPITALS)} {' '.join(chunk)}.")
+        out.append(f"{rng.choice(CAPITALS)} {' '.join(chunk)}.")
     return " ".join(out)
 
 
@@ -432,7 +186,7 @@ def _title(rng: random.Random, condition: str, treatment: str) -> str:
 
 
 def _drug_name(rng: random.Random) -> str:
-    return _capital(rng.choice(_DRUG_HEADS) + rng.choice(_DRUG_TAILS))
+    return _capital(rng.choice(DRUG_HEADS) + rng.choice(DRUG_TAILS))
 
 
 def _intervention_name(rng: random.Random, kind: str) -> str:
@@ -440,10 +194,10 @@ def _intervention_name(rng: random.Random, kind: str) -> str:
         name = _drug_name(rng)
         return name if rng.random() < 0.6 else f"{name} {rng.choice((5, 10, 25, 50, 100, 150, 200))} mg"
     if kind == "DEVICE":
-        return rng.choice(_DEVICE_WORDS)
+        return rng.choice(DEVICE_WORDS)
     if kind in ("BEHAVIORAL", "PROCEDURE", "OTHER"):
-        return rng.choice(_PROCEDURES)
-    return f"{_capital(rng.choice(_GENERAL))} {kind.replace('_', ' ').title()}"
+        return rng.choice(PROCEDURES)
+    return f"{_capital(rng.choice(GENERAL))} {kind.replace('_', ' ').title()}"
 
 
 def _interventions(rng: random.Random, count: int, observational: bool) -> list[Intervention]:
@@ -453,7 +207,7 @@ def _interventions(rng: random.Random, count: int, observational: bool) -> list[
         kind = (
             rng.choice(("OTHER", "BEHAVIORAL", "PROCEDURE", "DEVICE"))
             if observational
-            else rng.choice(_INTERVENTION_TYPES)
+            else rng.choice(INTERVENTION_TYPES)
         )
         name = _intervention_name(rng, kind)
         if name in names:
@@ -481,7 +235,7 @@ def _arms(rng: random.Random, count: int, interventions: list[Intervention], obs
                 f"Cohort {i + 1}",
                 f"Group {i + 1}: {names[i % len(names)]}" if names else f"Group {i + 1}",
                 names[i % len(names)] if names else f"Arm {i + 1}",
-                f"{_capital(rng.choice(_GENERAL))} {rng.choice(_GENERAL)} group",
+                f"{_capital(rng.choice(GENERAL))} {rng.choice(GENERAL)} group",
             ]
         )
         if any(arm.label == label for arm in arms):
@@ -517,12 +271,12 @@ def _site_count(rng: random.Random) -> int:
 def _facility(rng: random.Random, city: str) -> str | None:
     if rng.random() < 0.005:
         return None
-    pattern = rng.choice(_FACILITY_PATTERNS)
+    pattern = rng.choice(FACILITY_PATTERNS)
     return pattern.format(
-        org=rng.choice(_ORG_CORES),
+        org=rng.choice(ORG_CORES),
         city=city,
-        dept=rng.choice(_DEPARTMENTS),
-        surname=rng.choice(_SURNAMES),
+        dept=rng.choice(DEPARTMENTS),
+        surname=rng.choice(SURNAMES),
         num=rng.randint(1, 999),
     )
 
@@ -545,10 +299,10 @@ def _site_status(rng: random.Random, overall: str) -> str | None:
 
 
 def _sites(rng: random.Random, count: int, overall: str) -> list[Site]:
-    n_countries = 1 if count < 8 else min(len(_COUNTRIES), 1 + int(count**0.5 * rng.uniform(0.2, 1.0)))
+    n_countries = 1 if count < 8 else min(len(COUNTRIES), 1 + int(count**0.5 * rng.uniform(0.2, 1.0)))
     countries = []
     while len(countries) < n_countries:
-        entry = rng.choice(_COUNTRY_PICK)
+        entry = rng.choice(COUNTRY_PICK)
         if entry not in countries:
             countries.append(entry)
     sites: list[Site] = []
@@ -563,15 +317,15 @@ def _sites(rng: random.Random, count: int, overall: str) -> list[Site]:
 
 def _sponsors(rng: random.Random) -> list[Sponsor]:
     lead_class = _weighted(rng, _SPONSOR_CLASSES)
-    lead = rng.choice(_INDUSTRY) if lead_class == "INDUSTRY" else rng.choice(_ORG_CORES)
+    lead = rng.choice(INDUSTRY) if lead_class == "INDUSTRY" else rng.choice(ORG_CORES)
     sponsors = [Sponsor(lead, lead_class, "lead")]
     n = _weighted(rng, [(0, 64), (1, 20), (2, 8), (3, 4), (4, 2), (5, 1), (6, 1)])
     for _ in range(n):
         if rng.random() < 0.4:
-            name, agency = rng.choice(_FUNDERS)
+            name, agency = rng.choice(FUNDERS)
         else:
             agency = _weighted(rng, _SPONSOR_CLASSES)
-            name = rng.choice(_INDUSTRY) if agency == "INDUSTRY" else rng.choice(_ORG_CORES)
+            name = rng.choice(INDUSTRY) if agency == "INDUSTRY" else rng.choice(ORG_CORES)
         if all(s.name != name for s in sponsors):
             sponsors.append(Sponsor(name, agency, "collaborator"))
     return sponsors
@@ -647,7 +401,7 @@ class _CriteriaWriter:
     def text(self, end: str = "") -> str:
         rng = self.rng
         chars = _lognormal(rng, 62, 0.75, 12, 1000)
-        opener = rng.choice(_CRITERION_OPENERS)
+        opener = rng.choice(CRITERION_OPENERS)
         words = _words(rng, max(1, (chars - len(opener)) // 7))
         body = f"{opener} {' '.join(words)}"
         if end:
@@ -661,20 +415,20 @@ class _CriteriaWriter:
     def block(self, kind: str, count: int, nesting: bool) -> None:
         rng = self.rng
         if rng.random() < 0.04:
-            self.add(kind, None, rng.choice(_SUBHEADINGS), 0, None)
+            self.add(kind, None, rng.choice(SUBHEADINGS), 0, None)
         style = _weighted(rng, [("*", 66), ("num.", 28), ("-", 3), ("num)", 1), ("plain", 2)])
         number = 0
         while count > 0:
             if rng.random() < 0.02 and number > 2:
                 # A sub-heading mid-list; the list after it starts over at the top level.
-                self.add(kind, None, rng.choice(_SUBHEADINGS), 0, None)
+                self.add(kind, None, rng.choice(SUBHEADINGS), 0, None)
                 number = 0
                 count -= 1
                 continue
             number += 1
             marker = _marker(style, number)
             parent_here = nesting and count > 2 and style != "plain" and rng.random() < 0.3
-            text = self.text(rng.choice(_PARENT_ENDINGS) if parent_here else "")
+            text = self.text(rng.choice(PARENT_ENDINGS) if parent_here else "")
             ordinal = self.add(kind, marker, text, 0, None)
             count -= 1
             if parent_here:
@@ -701,7 +455,7 @@ class _CriteriaWriter:
         free_bullets = [bullet for bullet in ("*", "-") if bullet not in (style, parent_style)]
         for i in range(1, count + 1):
             deeper = depth == 1 and bool(free_bullets) and rng.random() < 0.1 and budget - written > 3
-            text = self.text(rng.choice(_PARENT_ENDINGS) if deeper else "")
+            text = self.text(rng.choice(PARENT_ENDINGS) if deeper else "")
             ordinal = self.add(kind, _marker(style, i), text, depth, parent)
             written += 1
             if deeper:
@@ -750,13 +504,13 @@ def synth_record(rng: random.Random, nct_number: int) -> Record:
     """One realistic record; deterministic given the generator's state."""
     observational = rng.random() < 0.12
     status = _weighted(rng, _STATUSES)
-    conditions = rng.sample(_CONDITIONS, _weighted(rng, [(1, 55), (2, 22), (3, 10), (4, 6), (5, 3), (7, 2), (11, 2)]))
+    conditions = rng.sample(CONDITIONS, _weighted(rng, [(1, 55), (2, 22), (3, 10), (4, 6), (5, 3), (7, 2), (11, 2)]))
     n_interventions = _weighted(rng, [(0, 1), (1, 46), (2, 33), (3, 12), (4, 4), (5, 2), (7, 1), (9, 1)])
     interventions = _interventions(rng, n_interventions, observational)
     start_year = rng.randint(1999, 2025)
     end_year = start_year + rng.randint(0, 6)
     last_year = min(2025, max(end_year, start_year + rng.randint(0, 8)))
-    treatment = interventions[0].name if interventions else _capital(rng.choice(_GENERAL))
+    treatment = interventions[0].name if interventions else _capital(rng.choice(GENERAL))
     record = Record(
         nct_id=nct_id(nct_number),
         title=_title(rng, conditions[0], treatment),
