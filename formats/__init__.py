@@ -48,9 +48,10 @@ class StreamingFormat(InputFormat, Protocol):
 
 
 from formats.ctgov_json import FORMAT as CTGOV_JSON  # noqa: E402  (formats need the Protocol first)
+from formats.legacy_xml import FORMAT as LEGACY_XML  # noqa: E402
 from formats.page import FORMAT as PAGE  # noqa: E402
 
-FORMATS: tuple[InputFormat, ...] = (PAGE, CTGOV_JSON)
+FORMATS: tuple[InputFormat, ...] = (PAGE, CTGOV_JSON, LEGACY_XML)
 
 _BY_SUFFIX: dict[str, InputFormat] = {s: f for f in FORMATS for s in f.suffixes}
 

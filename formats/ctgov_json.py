@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from formats.json_stream import iter_array, open_array
 from recordpage.criteria import parse_criteria_text
 from recordpage.model import (
     Arm,
@@ -48,9 +49,13 @@ class CtgovJsonFormat:
             yield _label(study, k), json.dumps(study, ensure_ascii=False)
 
     def iter_units(self, fh: BinaryIO) -> Iterator[tuple[str | None, str]]:
-        from formats.json_stream import iter_studies
-
-        for k, study in enumerate(iter_studies(fh)):
+        """`units` for a file read as bytes: an array is read one study at a time in bounded
+        memory (a 1 GB `ctg-studies.json`); a single study or an API page is read whole."""
+        is_array, reader = open_array(fh)
+        if not is_array:
+            yield from self.units(_decode(reader.read()))
+            return
+        for k, study in enumerate(iter_array(reader)):
             yield _label(study, k), json.dumps(study, ensure_ascii=False)
 
     def parse(self, text: str) -> Record:
@@ -58,6 +63,13 @@ class CtgovJsonFormat:
         if not isinstance(study, dict):
             raise RecordError(_SECTION, "study", f"a study is a JSON object, not {_kind(study)}")
         return study_record(study)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(_SECTION, "file", f"not UTF-8 text (byte {exc.start}): JSON files are UTF-8") from None
 
 
 def _loads(text: str, what: str) -> Any:
@@ -129,7 +141,7 @@ def study_record(study: dict[str, Any]) -> Record:
     completion = status.get("completionDateStruct") or _NO
     r = Record(
         nct_id=nct,
-        title=f"{brief} ({acronym})" if acronym else brief,
+        title=_title(brief, acronym),
         last_updated=_date(status.get("lastUpdatePostDateStruct"), "lastUpdatePostDateStruct"),
         has_results=study.get("hasResults"),
         overall_status=status.get("overallStatus"),
@@ -138,8 +150,8 @@ def study_record(study: dict[str, Any]) -> Record:
         study_type=design.get("studyType"),
         start_date=_date(start, "startDateStruct"),
         completion_date=_date(completion, "completionDateStruct"),
-        brief_summary=desc.get("briefSummary"),
-        detailed_description=desc.get("detailedDescription"),
+        brief_summary=_free_text(desc.get("briefSummary")),
+        detailed_description=_free_text(desc.get("detailedDescription")),
         allocation=info.get("allocation"),
         intervention_model=info.get("interventionModel"),
         primary_purpose=info.get("primaryPurpose"),
@@ -180,6 +192,23 @@ def study_record(study: dict[str, Any]) -> Record:
     return r
 
 
+def _title(brief: str, acronym: str | None) -> str:
+    """The page's title line: the brief title, then the acronym in brackets unless it ends so."""
+    if not acronym or brief.endswith(f"({acronym})"):
+        return brief
+    return f"{brief} ({acronym})"
+
+
+def _free_text(text: str | None) -> str | None:
+    """Free text as the page holds it: the source's line breaks kept, each line's indentation
+    and trailing spaces not (the page cannot show them), blank lines at either end dropped."""
+    if not text:
+        return None
+    if "\n " in text or " \n" in text or text[0] == " " or text[-1] == " ":
+        text = "\n".join(line.strip() for line in text.split("\n"))
+    return text.strip("\n") or None
+
+
 def _date(struct: dict[str, Any] | None, field: str) -> str | None:
     if not struct:
         return None
@@ -194,11 +223,12 @@ def _date(struct: dict[str, Any] | None, field: str) -> str | None:
 
 def _arms(r: Record, module: dict[str, Any]) -> None:
     r.interventions = [
-        Intervention(i.get("name") or "", i.get("type"), i.get("description")) for i in module.get("interventions") or ()
+        Intervention(i.get("name") or "", i.get("type"), _free_text(i.get("description")))
+        for i in module.get("interventions") or ()
     ]
     for group in module.get("armGroups") or ():
         names = [_strip_type(n) for n in group.get("interventionNames") or ()]
-        r.arms.append(Arm(group.get("label") or "", group.get("type"), group.get("description"), names))
+        r.arms.append(Arm(group.get("label") or "", group.get("type"), _free_text(group.get("description")), names))
 
 
 def _strip_type(name: str) -> str:

@@ -43,6 +43,7 @@ class _Open:
     style: str
     value: int | None  # position in an ordered list, None for bullets
     ordinal: int  # criterion ordinal of the latest item at this level
+    also: str | None = None  # the style of a list this level interrupted in mid-count, still open
 
 
 def split_marker(line: str) -> tuple[str | None, str, str | None, int | None]:
@@ -95,37 +96,43 @@ _ROMAN = {
 
 
 def parse_criteria(lines: list[str]) -> list[Criterion]:
+    """Criteria from page lines, which have lost their indentation: nesting from markers."""
     out: list[Criterion] = []
     kind = "unspecified"
     stack: list[_Open] = []
+    # The lists an unmarked line interrupted: the next item resumes them if it continues one.
+    suspended: list[_Open] = []
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
-        # Headings are short and start with I, E or K: skip the lookup for everything else.
-        heading_kind = (
-            _HEADINGS.get(line.rstrip(_HEADING_END).lower()) if len(line) < 30 and line[0] in "IEKiek" else None
-        )
+        heading_kind = _heading_kind(line)
         if heading_kind is not None:
             kind = heading_kind
-            stack = []
+            stack, suspended = [], []
             continue
         marker, text, style, value = split_marker(line)
         ordinal = len(out) + 1
         if style is None:
-            # Unmarked line: a sub-heading or free sentence, kept at the top level.
+            # Unmarked line: a sub-heading or free sentence, kept at the top level. A note inside
+            # a numbered list does not end it: `10.`, a note, then `11.` continues the list.
+            if stack:
+                suspended = stack
             stack = []
             out.append(Criterion(kind, None, text, 0, None))
             continue
         if style[0] in "rR":
-            style, value = _disambiguate_roman(style, value, marker or "", stack)
+            style, value = _disambiguate_roman(style, value, marker or "", stack or suspended)
         if text[:2] in _DOUBLE_BULLETS:
             # `* • item` is a parent whose children are plain `* item` lines.
             style += text[0]
+        if suspended:
+            resumed = _resumes(suspended, style, value)
+            if resumed is not None:
+                stack, suspended = resumed, []
         depth = _place(stack, style, value)
         parent = stack[depth - 1].ordinal if depth > 0 else None
-        del stack[depth:]
-        stack.append(_Open(style, value, ordinal))
+        _push(stack, depth, style, value, ordinal)
         if marker in _MARKDOWN_BULLETS:
             # `* 1. item`: a bullet holding an ordered list whose next items (`2.`) nest under it.
             _, inner_text, inner_style, inner_value = split_marker(text)
@@ -133,6 +140,83 @@ def parse_criteria(lines: list[str]) -> list[Criterion]:
                 stack.append(_Open(inner_style, inner_value, ordinal))
         out.append(Criterion(kind, marker, text, depth, parent))
     return out
+
+
+def parse_criteria_text(text: str) -> list[Criterion]:
+    """Criteria from a source text block that keeps its indentation (API v2 JSON).
+
+    Depth is one level per deeper indent within a kind (a heading starts the kind afresh), as
+    the registry's own text nests its lists; markers give each row its marker and text only.
+    """
+    out: list[Criterion] = []
+    kind = "unspecified"
+    indents: list[tuple[int, int]] = []  # (indent, ordinal of the latest row at that level)
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        heading_kind = _heading_kind(line)
+        if heading_kind is not None:
+            kind = heading_kind
+            indents = []
+            continue
+        width = _indent(raw)
+        while indents and indents[-1][0] > width:
+            indents.pop()
+        if indents and indents[-1][0] == width:
+            indents.pop()
+        depth = len(indents)
+        parent = indents[-1][1] if indents else None
+        ordinal = len(out) + 1
+        indents.append((width, ordinal))
+        marker, body, _, _ = split_marker(line)
+        out.append(Criterion(kind, marker, body, depth, parent))
+    return out
+
+
+def _indent(raw: str) -> int:
+    """Leading whitespace width; a tab counts as four spaces, a no-break space as one."""
+    n = 0
+    for ch in raw:
+        if ch == " " or ch == "\xa0":
+            n += 1
+        elif ch == "\t":
+            n += 4
+        elif ch != "\r":
+            break
+    return n
+
+
+def _heading_kind(line: str) -> str | None:
+    # Headings are short and start with I, E or K: skip the lookup for everything else.
+    if len(line) < 30 and line[0] in "IEKiek":
+        return _HEADINGS.get(line.rstrip(_HEADING_END).lower())
+    return None
+
+
+def _resumes(suspended: list[_Open], style: str, value: int | None) -> list[_Open] | None:
+    """The open lists again, up to the outermost one that an item of `style` numbered `value`
+    continues (`7.` with a nested `1.`-`7.`, a note, then `8.`: the outer list); None if none."""
+    if value is None:
+        return None
+    for depth, level in enumerate(suspended):
+        if level.value is not None and value == level.value + 1 and style in (level.style, level.also):
+            return suspended[: depth + 1]
+    return None
+
+
+def _push(stack: list[_Open], depth: int, style: str, value: int | None, ordinal: int) -> None:
+    """Make the new item the open item at `depth`. An item of a new style in mid-count takes the
+    place of the list it interrupts without closing it: that list's next items keep their depth."""
+    also = None
+    if depth < len(stack):
+        replaced = stack[depth]
+        if replaced.style != style and value is not None and value > 1:
+            also = replaced.style
+        elif replaced.style == style:
+            also = replaced.also
+    del stack[depth:]
+    stack.append(_Open(style, value, ordinal, also))
 
 
 def _disambiguate_roman(style: str, value: int | None, marker: str, stack: list[_Open]) -> tuple[str, int | None]:
@@ -153,7 +237,7 @@ def _place(stack: list[_Open], style: str, value: int | None) -> int:
         # The common case, the next item of the innermost list: no search needed.
         if next_item and (value is None or len(stack) == 1 or not any(lv.style == style for lv in stack[:-1])):
             return len(stack) - 1
-    same = [d for d, level in enumerate(stack) if level.style == style]
+    same = [d for d, level in enumerate(stack) if style in (level.style, level.also)]
     if not same:
         if value is not None and value > 1 and stack:
             # `9)` in a new style but mid-count: the writer switched punctuation, not levels.
@@ -172,8 +256,3 @@ def _place(stack: list[_Open], style: str, value: int | None) -> int:
         # `1.` right after `8.` of the same style: a list nested under item 8.
         return len(stack)
     return same[-1]
-
-
-def parse_criteria_text(text: str) -> list[Criterion]:
-    """Criteria from a source text block that keeps its indentation (API v2 JSON)."""
-    return parse_criteria(text.split("\n"))
