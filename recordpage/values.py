@@ -65,22 +65,24 @@ def split_location(line: str, countries: list[str]) -> tuple[str | None, str | N
     """`City, State, Country` -> (city, state, country); an empty part is None.
 
     Countries may contain commas (`Korea, Republic of`): the record's own Countries list and a
-    list of known comma-bearing names decide where the country starts. Extra middle parts stay
-    in the state (`Seoul, Bundang-gu, Seongnam-si, Korea, Republic of`).
+    list of known comma-bearing names decide where the country starts. Cities may contain commas
+    too (`Bogota, D.C.`, `Seoul,`): when the state slot is empty (`, , ` right before the
+    country), everything before it is the city. Otherwise extra middle parts stay in the state
+    (`Seoul, Bundang-gu, Seongnam-si, Korea, Republic of`).
     """
+    country = _country(line, countries)
+    empty_state = ", , " + country
+    if country and not country.endswith(",") and line.endswith(empty_state) and line != empty_state:
+        # The page writes `{city}, {state}, {country}`, so the slot after the city is the last
+        # `, , `; a comma typed loosely inside the city (`Ancona , AN`) is still tidied.
+        city = _LOOSE_COMMA.sub(", ", line[: -len(empty_state)])
+        return _none_if_blank(city), None, _none_if_blank(country)
     if ",," in line or " ," in line or line.endswith(","):
         # Commas typed loosely (`Ancona,, Italy`, `Ancona, , Italy,`): one ", " between parts,
         # none at the end, or the comma lands in the city or the country.
         line = _LOOSE_COMMA.sub(", ", line).rstrip(" ,")
     parts = line.split(", ")
-    country_parts = 1
-    for country in countries:
-        if ", " in country and line.endswith(", " + country):
-            country_parts = country.count(", ") + 1
-            break
-    else:
-        if len(parts) >= 3 and parts[-1] in COMMA_COUNTRY_TAILS:
-            country_parts = 2
+    country_parts = _country(line, countries).count(", ") + 1
     if len(parts) <= country_parts:
         return None, None, _none_if_blank(", ".join(parts))
     country = ", ".join(parts[-country_parts:])
@@ -88,6 +90,18 @@ def split_location(line: str, countries: list[str]) -> tuple[str | None, str | N
     city = rest[0]
     state = ", ".join(p for p in rest[1:] if p.strip()) if len(rest) > 1 else None  # `AN, , Italy`: AN
     return _none_if_blank(city), _none_if_blank(state), _none_if_blank(country)
+
+
+def _country(line: str, countries: list[str]) -> str:
+    """The country a location line ends with: one of the record's comma-bearing countries, a
+    known comma-bearing name (`Korea, Republic of`), else the text after the last `, `."""
+    for country in countries:
+        if ", " in country and line.endswith(", " + country):
+            return country
+    parts = line.split(", ")
+    if len(parts) >= 3 and parts[-1] in COMMA_COUNTRY_TAILS:
+        return ", ".join(parts[-2:])
+    return parts[-1]
 
 
 _LOOSE_COMMA = re.compile(r" *, *")
