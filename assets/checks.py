@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.ingest import warehouse_tables
-from pipelines.resources import WarehouseResource
+from assets.resources import WarehouseResource
 from warehouse import checks as rules
 
 

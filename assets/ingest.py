@@ -1,29 +1,45 @@
 """The ingest assets: extract -> parse -> validate -> load -> export.
 
-Each is a thin wrapper: the work lives in `ingest.stages` and `warehouse.*`. Between assets
-only small manifests travel (staging folder, batch numbers, counts); the data itself is in
-parquet batches under the warehouse's `.staging/<run_id>/` folder.
+Each is a thin wrapper: the work lives in `ingest` and `warehouse`. Between assets only
+typed manifests travel (`staging.manifest`: the run's identity and its counts); the data
+itself is in parquet batches under the warehouse's `.staging/<run_id>/` folder.
 """
 
-import datetime as dt
 import shutil
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import dagster as dg
 
 from assets.metadata import preview
-from ingest import stages
-from pipelines.resources import WarehouseResource
-from schemas import CORE_TABLES
-from warehouse.export import export_all
-from warehouse.load import load
+from assets.resources import WarehouseResource
+from ingest.extract import extract
+from ingest.parse import parse
+from ingest.validate import validate
+from ingest.workers import Progress
+from staging.layout import FORMAT_VERSION
+from staging.manifest import ExtractManifest, ParseManifest, ValidateManifest
+from warehouse.export import export_all, tables_to_rewrite
+from warehouse.load import LoadResult, load
 from warehouse.store import open_for_write, raw_store, writer_lock
 
 GROUP = "ingest"
 
 
-def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
+@dataclass(frozen=True, slots=True)
+class LoadManifest:
+    validated: ValidateManifest
+    loaded: LoadResult
+
+
+@dataclass(frozen=True, slots=True)
+class ExportManifest:
+    loaded: LoadManifest
+    rows: dict[str, int]
+    seconds: float
+
+
+def _progress(context: dg.AssetExecutionContext) -> Progress:
     last: dict[str, int] = {}
 
     def report(stage: str, done: int, total: int) -> None:
@@ -36,31 +52,34 @@ def _progress(context: dg.AssetExecutionContext) -> stages.Progress:
     return report
 
 
-def _staged_by_this_version(extract_manifest: dict) -> dict:
-    """A Dagster re-execution can resume a run that an older version staged, whose pages are
-    in another layout (warehouse/raw_files.py) and whose manifest lacks the run id and start."""
-    missing = {"run_id", "started_at", "pages_unchanged"} - extract_manifest.keys()
-    if missing:
+def _staged_by_this_version(manifest: object) -> ExtractManifest:
+    """A Dagster re-execution can resume a run that another version staged, whose pages are in
+    another layout and whose manifest has other fields: refuse it rather than misread it."""
+    run = getattr(manifest, "run", None)
+    version = getattr(run, "format_version", None)
+    if not isinstance(manifest, ExtractManifest) or version != FORMAT_VERSION:
+        found = f"staging format {version}" if version is not None else f"a {type(manifest).__name__}, not a manifest"
         raise dg.Failure(
-            "this run was staged by an older version of trial-warehouse (its extract output has no "
-            f"{', '.join(sorted(missing))}); start a new run instead of re-executing this one. Nothing was loaded."
+            f"this run was staged by an older version of trial-warehouse (its extract output is {found}; this "
+            f"version reads staging format {FORMAT_VERSION}); start a new run instead of re-executing this one. "
+            "Nothing was loaded."
         )
-    return extract_manifest
+    return manifest
 
 
 @dg.asset(
     group_name=GROUP, description="Files in the landing folder that are new or changed by size or mtime, in batches."
 )
-def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[dict]:
+def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[ExtractManifest]:
     staging = warehouse.staging(context.run.run_id)
-    result = stages.extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), context.run.run_id)
+    result = extract(warehouse.source, warehouse.known(), staging, warehouse.settings(), context.run.run_id)
     batches = len(result.batches)
     context.log.info(
         f"extract: {result.files_seen:,} files seen, {result.files_read:,} to read "
         f"in {batches} batch{'' if batches == 1 else 'es'}"
     )
     return dg.Output(
-        result.to_dict(),
+        result,
         metadata={
             "files_seen": result.files_seen,
             "files_read": result.files_read,
@@ -76,12 +95,11 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     description="Batches read, hashed and parsed into core-table frames; unparseable pages get a reason.",
 )
 def parsed_records(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: dict
-) -> dg.Output[dict]:
-    extracted = stages.ExtractResult(**_staged_by_this_version(landing_pages))
-    result = stages.parse(extracted, warehouse.settings(), _progress(context))
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_pages: ExtractManifest
+) -> dg.Output[ParseManifest]:
+    result = parse(_staged_by_this_version(landing_pages), warehouse.settings(), _progress(context))
     return dg.Output(
-        {**result.to_dict(), "extract": landing_pages},
+        result,
         metadata={
             "pages": result.pages,
             "parsed": result.parsed,
@@ -97,12 +115,12 @@ def parsed_records(
     group_name=GROUP, description="Parsed batches checked against the pandera models; failing records quarantined."
 )
 def validated_records(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, parsed_records: dict
-) -> dg.Output[dict]:
-    parsed = stages.ParseResult(**{k: v for k, v in parsed_records.items() if k != "extract"})
-    result = stages.validate(parsed, warehouse.settings(), _progress(context))
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, parsed_records: ParseManifest
+) -> dg.Output[ValidateManifest]:
+    _staged_by_this_version(getattr(parsed_records, "extract", None))
+    result = validate(parsed_records, warehouse.settings(), _progress(context))
     return dg.Output(
-        {**result.to_dict(), "parse": parsed_records},
+        result,
         metadata={
             "to_load": result.to_load,
             "duplicates": result.duplicates,
@@ -118,27 +136,13 @@ def validated_records(
     description="The DuckDB warehouse: core, lineage and quarantine tables, loaded in one transaction.",
 )
 def warehouse_tables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: dict
-) -> dg.Output[dict]:
-    parse_info = validated_records["parse"]
-    extract_info = _staged_by_this_version(parse_info["extract"])
-    staging = Path(validated_records["staging"])
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: ValidateManifest
+) -> dg.Output[LoadManifest]:
+    _staged_by_this_version(getattr(getattr(validated_records, "parse", None), "extract", None))
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), open_for_write(warehouse.warehouse) as con:
-        result = load(
-            con,
-            staging=staging,
-            batches=validated_records["batches"],
-            scanned=stages.scanned_path(staging),
-            # The id extract staged under, which names the run's raw files: a Dagster
-            # re-execution from a later step has its own run id but loads the pages read before.
-            run_id=extract_info["run_id"],
-            started_at=dt.datetime.fromisoformat(extract_info["started_at"]),
-            source_dir=str(warehouse.source),
-            pages_unchanged_by_stat=extract_info["pages_unchanged"],
-            extra_sections=parse_info["extra_sections"],
-            summary_json=stages.summary_json_dict(extract_info, parse_info, validated_records),
-            raw_root=raw_store(warehouse.warehouse),
-        )
+        # Under the run id extract staged with, which names the run's raw files: a Dagster
+        # re-execution from a later step has its own run id but loads the pages read before.
+        result = load(con, validated_records, raw_store(warehouse.warehouse))
         metadata: dict[str, object] = {f"rows/{name}": count for name, count in result.rows.items()}
         metadata.update(
             trials_loaded=result.trials_loaded,
@@ -149,31 +153,24 @@ def warehouse_tables(
             pages_duplicate=result.pages_duplicate,
             preview=preview(con, "trials"),
         )
-    shutil.rmtree(staging, ignore_errors=True)
-    return dg.Output(
-        {
-            **result.to_dict(),
-            "extract": extract_info,
-            "parse": {k: v for k, v in parse_info.items() if k != "extract"},
-            "validate_seconds": validated_records["seconds"],
-        },
-        metadata=metadata,
-    )
+    shutil.rmtree(validated_records.run.staging, ignore_errors=True)
+    return dg.Output(LoadManifest(validated_records, result), metadata=metadata)
 
 
 @dg.asset(group_name=GROUP, description="Parquet (zstd) export of every table, switched in atomically.")
 def parquet_exports(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: dict
-) -> dg.Output[dict]:
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: LoadManifest
+) -> dg.Output[ExportManifest]:
     started = time.perf_counter()
+    loaded = warehouse_tables.loaded
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
-        run_id = con.execute("SELECT run_id FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
-        changed = set(warehouse_tables["changed_tables"])
-        rows = export_all(con, warehouse.exports, run_id, raw_store(warehouse.warehouse), changed)
+        rows = export_all(
+            con, warehouse.exports, loaded.run_id, raw_store(warehouse.warehouse), tables_to_rewrite(loaded)
+        )
     seconds = time.perf_counter() - started
     context.log.info(f"exported {len(rows)} tables to {warehouse.exports} in {seconds:.1f}s")
     return dg.Output(
-        {"rows": rows, "seconds": seconds},
+        ExportManifest(warehouse_tables, rows, seconds),
         metadata={
             "path": str(warehouse.exports),
             "seconds": round(seconds, 2),
@@ -183,4 +180,3 @@ def parquet_exports(
 
 
 INGEST_ASSETS = [landing_pages, parsed_records, validated_records, warehouse_tables, parquet_exports]
-CORE_TABLE_NAMES = [m.__table__.name for m in CORE_TABLES]

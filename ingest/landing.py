@@ -27,23 +27,8 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ingest.workers import process_pool
-
-ARCHIVE_SEPARATOR = "::"  # `landing/batch.zip::NCT01234567.txt`
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
-
-
-@dataclass(frozen=True, slots=True)
-class LandingFile:
-    """A file found under the landing folder: a page, or an archive holding pages."""
-
-    path: str  # relative to the landing folder, '/'-separated
-    size: int
-    mtime_ns: int
-    error: str | None = None  # set when the file cannot be used at all (permissions, loop)
-
-    @property
-    def is_archive(self) -> bool:
-        return self.path.lower().endswith(ARCHIVE_SUFFIXES)
+from staging.plan import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile
+from staging.settings import Limits
 
 
 @dataclass(slots=True)
@@ -56,13 +41,6 @@ class PageRead:
     encoding: str | None
     raw: bytes | None  # kept only when the bytes could not be read as text
     error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_page_bytes: int = 16 * 1024 * 1024
-    max_archive_bytes: int = 2 * 1024 * 1024 * 1024  # total inflated size of one archive
-    max_compression_ratio: int = 200
 
 
 SCAN_COLUMNS = ("path", "size", "mtime_ns", "error")

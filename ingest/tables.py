@@ -16,8 +16,8 @@ import polars as pl
 from recordpage import Record, split_title
 from schemas import CORE_TABLES, WarehouseTable
 from schemas.core import Trials
+from schemas.validation import REC
 
-REC = "_rec"
 _TRIAL_TEXT_FIELDS = (
     "overall_status", "study_type", "brief_summary", "detailed_description", "allocation",
     "intervention_model", "primary_purpose", "masking", "observational_model", "time_perspective",

@@ -1,141 +1,155 @@
-"""Batch validation: every core-table frame against its pandera model, plus referential
-integrity from the models' `references`. Returns, per failing record, reasons a person can act
-on (table, column, value, rule)."""
+"""Validate: staged frames -> each parsed page's final fate (`staging.fate`): load, duplicate
+or rejected, checked against the pandera models (`schemas.validation`) batch by batch in
+worker processes. Writes, for a batch that lost rows, the rows left to load.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import time
+from pathlib import Path
 
-import pandera.errors
-import pandera.polars as pa
 import polars as pl
-from pandera.api.checks import Check
-from pandera.api.polars.types import PolarsData
-from pandera.backends.polars.checks import PolarsCheckBackend
-from pandera.constants import CHECK_OUTPUT_KEY
 
-from ingest.tables import REC
-from schemas import CORE_TABLES, WarehouseTable
-
-
-def validate_batch(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
-    """-> {rec: [reason, ...]} for every record with a row that breaks a rule."""
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for model in CORE_TABLES:
-        name = model.__table__.name
-        frame = frames[name]
-        for rec, reason in _schema_failures(model, frame):
-            reasons[rec].append(reason)
-        for rec, reason in _reference_failures(model, frames):
-            reasons[rec].append(reason)
-    return dict(reasons)
+from ingest.staged_files import write_staged
+from ingest.workers import Progress, run_batches
+from schemas import CORE_TABLES
+from schemas.validation import REC, validate_batch
+from staging.fate import PageFate, RejectedAt
+from staging.layout import BATCH, final_fates_path, parsed_fates_path, rows_to_load_path, table_path
+from staging.manifest import ParseManifest, ValidateManifest
+from staging.settings import Settings
 
 
-def _schema_failures(model: type[WarehouseTable], frame: pl.DataFrame) -> list[tuple[int, str]]:
-    rows = frame.drop(REC)
-    if frame.is_empty() or rules_hold(model, rows):
-        return []
-    try:
-        model.validate(rows, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        return _describe(model.__table__.name, frame, exc.failure_cases)
-    return []
+def validate(parsed: ParseManifest, settings: Settings, progress: Progress | None = None) -> ValidateManifest:
+    """Each parsed page's final fate: load, duplicate (a newer page of its trial won) or
+    rejected (a rule of the pandera models broken), and the rows left to load."""
+    started = time.perf_counter()
+    staging = parsed.run.staging
+    invalid: dict[tuple[int, int], str] = {}  # (batch, rec) -> why it failed validation
+    while True:
+        losers = _duplicate_losers(staging, parsed.batches, set(invalid))
+        args = [
+            (str(staging), batch, losers.get(batch, {}), {r: why for (b, r), why in invalid.items() if b == batch})
+            for batch in parsed.batches
+        ]
+        results = run_batches(_validate_batch, args, settings.workers, "validate", progress)
+        # A duplicate's winner that fails validation must not cost the trial its valid older
+        # page: pick the winners again without it (rare, so a second pass is affordable).
+        failed = {
+            (batch, rec): why for batch, r in zip(parsed.batches, results, strict=True) for rec, why in r[4].items()
+        }
+        if not losers or failed.keys() <= invalid.keys():
+            break
+        invalid |= failed
+    return ValidateManifest(
+        parse=parsed,
+        to_load=sum(r[0] for r in results),
+        duplicates=sum(r[1] for r in results),
+        rejected=sum(r[2] for r in results),
+        seconds=time.perf_counter() - started,
+        reasons=[reason for r in results for reason in r[3]][:50],
+    )
 
 
-def rules_hold(model: type[WarehouseTable], frame: pl.DataFrame) -> bool:
-    """Whether `frame` passes every rule `model` declares, in one polars query: its columns
-    and dtypes as declared, non-null columns without nulls, each check (run by pandera's own
-    backend, so with pandera's meaning) and the unique key. Never laxer than pandera; where it
-    is unsure (another column order, a dtype to coerce) it says no, and pandera decides.
-
-    pandera validates check by check, collecting each: 0.18-0.22 s for a 10,000-page batch's
-    tables, against 0.06 s here. Only a table that breaks a rule is validated by pandera,
-    for the failure cases its reasons are made of."""
-    # Registers pandera's built-in checks for polars data; imported here, not at the top, so
-    # a run that validates nothing (an unchanged folder) does not pay for it (85 ms).
-    import pandera.backends.polars.builtin_checks  # noqa: F401
-
-    schema = model.to_schema()
-    if frame.columns != list(schema.columns):
-        return False
-    if any(frame.schema[name] != column.dtype.type for name, column in schema.columns.items()):
-        return False
-    try:
-        return all(_verdicts(schema, frame).collect().row(0))
-    except (pl.exceptions.PolarsError, AttributeError, TypeError):
-        return False  # a check this query cannot run (an eager result, a missing column): pandera's to judge
-
-
-def _verdicts(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.LazyFrame:
-    """One row, one boolean per rule."""
-    rows = frame.lazy()
-    verdicts: list[pl.LazyFrame] = []
-    for name, column in schema.columns.items():
-        value = pl.col(name)
-        if not column.nullable:
-            # pandera counts NaN as null in a float column
-            present = value.is_not_null() & value.is_not_nan() if frame.schema[name].is_float() else value.is_not_null()
-            verdicts.append(rows.select(present.all()))
-        if column.unique:
-            verdicts.append(rows.select(~value.is_duplicated().any()))
-        verdicts += [_verdict(check, rows, name) for check in column.checks]
-    verdicts += [_verdict(check, rows, "*") for check in schema.checks]
-    unique = schema.unique or []
-    for key in [unique] if unique and all(isinstance(c, str) for c in unique) else unique:
-        verdicts.append(rows.select(~pl.struct(key).is_duplicated().any()))
-    return pl.concat([verdict.select(pl.all().alias(f"v{i}")) for i, verdict in enumerate(verdicts)], how="horizontal")
+def _duplicate_losers(
+    staging: Path, batches: list[int], invalid: set[tuple[int, int]] | None = None
+) -> dict[int, dict[int, str]]:
+    """Two pages with one NCT ID in a run: the later `Last Updated` wins, then the later path;
+    pages known to fail validation (`invalid`, as (batch, rec)) cannot win.
+    -> {batch: {rec: path of the winner}} for the losers, which are kept as versions only."""
+    if not batches:
+        return {}
+    fates = pl.scan_parquet([parsed_fates_path(staging, b) for b in batches])
+    parsed = fates.filter(pl.col("fate") == PageFate.PARSED).select("batch", REC, "nct_id", "last_updated", "path")
+    if invalid:
+        bad = pl.DataFrame(list(invalid), schema={"batch": pl.Int32, REC: pl.Int32}, orient="row").lazy()
+        parsed = parsed.join(bad, on=["batch", REC], how="anti")
+    ranked = parsed.with_columns(
+        winner_path=pl.col("path").sort_by(["last_updated", "path"], nulls_last=False).last().over("nct_id"),
+        n=pl.len().over("nct_id"),
+    ).filter((pl.col("n") > 1) & (pl.col("path") != pl.col("winner_path")))
+    losers: dict[int, dict[int, str]] = {}
+    for batch, rec, winner in ranked.select("batch", REC, "winner_path").collect().iter_rows():
+        losers.setdefault(batch, {})[rec] = winner
+    return losers
 
 
-def _verdict(check: Check, rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    """One check's pass (one row, one boolean), as pandera's backend reads its output."""
-    # As pandera's own `Check.__call__` does: a schema built before the polars built-ins were
-    # registered holds a copy of the dispatcher without them.
-    builtin = getattr(check._check_fn, "__name__", None)
-    if builtin is not None and check.is_builtin_check(builtin):
-        check._check_fn = check.get_builtin_check_fn(builtin)
-    out = PolarsCheckBackend(check).apply(PolarsData(rows, key))
-    if isinstance(out, bool):
-        return pl.LazyFrame({CHECK_OUTPUT_KEY: [out]})
-    passed = pl.col(CHECK_OUTPUT_KEY)
-    passed = (passed | passed.is_null()) if check.ignore_na else passed.fill_null(False)
-    return out.select(passed.all())
-
-
-def _describe(table: str, frame: pl.DataFrame, cases: pl.DataFrame) -> list[tuple[int, str]]:
-    out = []
-    recs = frame.get_column(REC)
-    everyone = recs.unique().to_list()
-    for case in cases.iter_rows(named=True):
-        index, column, check = case.get("index"), case.get("column"), str(case.get("check"))
-        value = case.get("failure_case")
-        if len(check) > 120:
-            check = check[:117] + "..."
-        if case.get("schema_context") == "DataFrameSchema":
-            # A row-level rule: the failure case is the whole row; the rule's name says it all.
-            message = f"{table}: the row breaks rule '{check}'"
+def _validate_batch(
+    staging: str, batch: int, losers: dict[int, str], invalid: dict[int, str]
+) -> tuple[int, int, int, list[str], dict[int, str]]:
+    root = Path(staging)
+    frames = {
+        m.__table__.name: pl.read_parquet(table_path(root, m.__table__.name, batch)).drop(BATCH) for m in CORE_TABLES
+    }
+    if invalid:
+        frames = {k: v.filter(~pl.col(REC).is_in(list(invalid))) for k, v in frames.items()}
+    winners = {k: v.filter(~pl.col(REC).is_in(list(losers))) for k, v in frames.items()} if losers else frames
+    failures = validate_batch(winners)
+    # Losers are validated too: an invalid page is quarantined, never kept as a version, even
+    # beside a newer copy. Apart from the winners, whose keys they share (one NCT ID).
+    failures.update(_loser_failures(frames, losers))
+    failures.update({rec: [why] for rec, why in invalid.items()})
+    removed = [*failures, *losers]
+    for name, frame in frames.items():
+        # The load then inserts whole files without a join: DuckDB keeps rows that arrive in
+        # file order in its freshly written row groups, while joined rows made it rewrite them
+        # all at COMMIT (~13 s of a 580,000-page load).
+        reduced = rows_to_load_path(root, name, batch)
+        if removed:
+            write_staged(
+                frame.filter(~pl.col(REC).is_in(removed)).with_columns(pl.lit(batch, pl.Int32).alias(BATCH)), reduced
+            )
         else:
-            message = f"{table}.{column}: value {_short(value)} breaks rule {check}"
-        # A failure without a row index is about the whole frame (e.g. a missing column).
-        targets = [recs[int(index)]] if index is not None else everyone
-        out.extend((int(rec), message) for rec in targets)
-    return out
+            reduced.unlink(missing_ok=True)  # a second pass may find nothing left to remove
+    reasons = {rec: "; ".join(dict.fromkeys(msgs)) for rec, msgs in failures.items()}
+    duplicate_note = {
+        rec: f"duplicate NCT ID: superseded by {path}" for rec, path in losers.items() if rec not in reasons
+    }
+    fates = _final_fates(pl.read_parquet(parsed_fates_path(root, batch)), reasons, duplicate_note)
+    write_staged(fates, final_fates_path(root, batch))
+    get = dict(fates.get_column("fate").value_counts().iter_rows())
+    sample = [
+        f"{p}: {r}"
+        for p, r in fates.filter(pl.col("stage") == RejectedAt.VALIDATE).select("path", "reason").iter_rows()
+    ]
+    return get.get(PageFate.LOAD, 0), get.get(PageFate.DUPLICATE, 0), len(reasons), sample[:10], reasons
 
 
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+def _final_fates(fates: pl.DataFrame, reasons: dict[int, str], duplicate_note: dict[int, str]) -> pl.DataFrame:
+    """Parsed pages become rejected (with their reasons), duplicates, or loaded."""
+    update = pl.DataFrame(
+        {
+            REC: list(reasons) + list(duplicate_note),
+            "new_fate": [PageFate.REJECTED.value] * len(reasons) + [PageFate.DUPLICATE.value] * len(duplicate_note),
+            "new_reason": list(reasons.values()) + list(duplicate_note.values()),
+        },
+        schema={REC: pl.Int32, "new_fate": pl.Utf8, "new_reason": pl.Utf8},
+    )
+    parsed = pl.col("fate") == PageFate.PARSED
+    return (
+        fates.join(update, on=REC, how="left")
+        .with_columns(
+            fate=pl.when(pl.col("new_fate").is_not_null() & parsed).then(pl.col("new_fate")).otherwise(pl.col("fate")),
+            stage=pl.when(pl.col("new_fate") == PageFate.REJECTED)
+            .then(pl.lit(RejectedAt.VALIDATE.value))
+            .otherwise(pl.col("stage")),
+            reason=pl.coalesce("new_reason", "reason"),
+        )
+        .with_columns(fate=pl.when(parsed).then(pl.lit(PageFate.LOAD.value)).otherwise(pl.col("fate")))
+        .drop("new_fate", "new_reason")
+    )
 
 
-def _reference_failures(model: type[WarehouseTable], frames: dict[str, pl.DataFrame]) -> list[tuple[int, str]]:
-    frame = frames[model.__table__.name]
-    out = []
-    for columns, (target, target_columns) in model.__table__.references.items():
-        if frame.is_empty():
-            continue
-        parents = frames[target].select([pl.col(t).alias(c) for c, t in zip(columns, target_columns, strict=True)])
-        orphans = frame.join(parents.unique(), on=list(columns), how="anti")
-        for row in orphans.select(REC, *columns).iter_rows():
-            rec, *values = row
-            pairs = ", ".join(f"{c}={v!r}" for c, v in zip(columns, values, strict=True))
-            out.append((int(rec), f"{model.__table__.name}: row with {pairs} points to no row in {target}"))
-    return out
+def _loser_failures(frames: dict[str, pl.DataFrame], losers: dict[int, str]) -> dict[int, list[str]]:
+    """Validation failures of the duplicate losers, checked in layers with one page per NCT ID
+    each (the first loser of every trial, then the second, ...), so copies of one trial do
+    not break each other's keys. Usually one layer: most trials have at most one loser."""
+    if not losers:
+        return {}
+    trials = frames["trials"].filter(pl.col(REC).is_in(list(losers)))
+    layered = trials.select(REC, layer=pl.int_range(pl.len()).over("nct_id"))
+    failures: dict[int, list[str]] = {}
+    for _, recs in layered.group_by("layer"):
+        keep = recs.get_column(REC).implode()
+        failures.update(validate_batch({k: v.filter(pl.col(REC).is_in(keep)) for k, v in frames.items()}))
+    return failures

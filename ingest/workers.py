@@ -6,8 +6,9 @@ import ctypes
 import ctypes.util
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from multiprocessing import get_context
 from typing import TypeVar
 
@@ -70,3 +71,28 @@ def _release_freed_memory() -> None:
     over its first batches."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def run_batches(
+    fn: Callable[..., T], args: list[tuple], workers: int, stage: str, progress: Progress | None
+) -> list[T]:
+    """fn(*a) for every a, in worker processes when worthwhile; results in input order."""
+    results: list[T] = []
+    pool = process_pool(workers, len(args))
+    try:
+        mapped: Iterable[T] = (
+            pool.map(without_gc, repeat(fn), *zip(*args, strict=True))
+            if pool and args
+            else (without_gc(fn, *a) for a in args)
+        )
+        for done, result in enumerate(mapped, 1):
+            results.append(result)
+            if progress:
+                progress(stage, done, len(args))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return results

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from ingest.batching import DEFAULT_BATCH_SIZE
 from ingest.workers import hand_back_polars_memory
-from pipelines import settings
+from staging import settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         help="queue this long behind a running ingest instead of exiting",
     )
     ingest.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+        "--workers", type=int, default=settings.default_workers(), help="worker processes (default: all cores)"
     )
     ingest.add_argument(
         "--batch-size",
         type=int,
-        default=DEFAULT_BATCH_SIZE,
+        default=settings.DEFAULT_BATCH_SIZE,
         help="pages per batch, counted as 7.5 KB each (bounds memory)",
     )
     ingest.add_argument("--quiet", action="store_true", help="print only the summary")

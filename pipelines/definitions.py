@@ -7,8 +7,8 @@ import dagster as dg
 
 from assets.checks import CHECKS
 from assets.ingest import INGEST_ASSETS
+from assets.resources import WarehouseResource
 from pipelines.jobs import ingest_job
-from pipelines.resources import WarehouseResource
 from pipelines.schedules import daily_ingest
 from pipelines.sensors import landing_folder_sensor
 

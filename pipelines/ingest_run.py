@@ -10,9 +10,11 @@ from pathlib import Path
 import dagster as dg
 
 from assets.checks import CHECKS
-from assets.ingest import INGEST_ASSETS
-from ingest.batching import DEFAULT_BATCH_SIZE
-from pipelines.resources import WarehouseResource
+from assets.ingest import INGEST_ASSETS, ExportManifest
+from assets.resources import WarehouseResource
+from staging.manifest import ExtractManifest, ParseManifest, ValidateManifest
+from staging.settings import DEFAULT_BATCH_SIZE
+from warehouse.load import LoadResult
 from warehouse.store import WarehouseBusy, writer_lock
 
 
@@ -28,51 +30,81 @@ class Summary:
     warehouse: str
     exports: str
     seconds: float
-    load: dict
-    export: dict
+    exported: ExportManifest
     checks: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def load(self) -> LoadResult:
+        return self.exported.loaded.loaded
+
+    @property
+    def validated(self) -> ValidateManifest:
+        return self.exported.loaded.validated
+
+    @property
+    def parsed(self) -> ParseManifest:
+        return self.validated.parse
+
+    @property
+    def extracted(self) -> ExtractManifest:
+        return self.parsed.extract
 
     @property
     def stage_seconds(self) -> dict[str, float]:
         return {
-            "extract": self.load["extract"]["seconds"],
-            "parse": self.load["parse"]["seconds"],
-            "validate": self.load["validate_seconds"],
-            "load": self.load["seconds"],
-            "export": self.export["seconds"],
+            "extract": self.extracted.seconds,
+            "parse": self.parsed.seconds,
+            "validate": self.validated.seconds,
+            "load": self.load.seconds,
+            "export": self.exported.seconds,
         }
 
     @property
     def pages_read(self) -> int:
-        return self.load["extract"]["files_read"]
+        return self.extracted.files_read
 
-    def to_dict(self) -> dict:
-        return {**asdict(self), "stage_seconds": self.stage_seconds}
+    def to_dict(self) -> dict[str, object]:
+        """The summary as the `--summary-json` file holds it."""
+        extract = {k: v for k, v in asdict(self.extracted).items() if k != "run"}
+        run = self.extracted.run
+        extract |= {"run_id": run.run_id, "started_at": run.started_at.isoformat(), "staging": str(run.staging)}
+        parse = {k: v for k, v in asdict(self.parsed).items() if k != "extract"}
+        load = {**asdict(self.load), "extract": extract, "parse": parse, "validate_seconds": self.validated.seconds}
+        return {
+            "source": self.source,
+            "warehouse": self.warehouse,
+            "exports": self.exports,
+            "seconds": self.seconds,
+            "load": load,
+            "export": {"rows": self.exported.rows, "seconds": self.exported.seconds},
+            "checks": self.checks,
+            "stage_seconds": self.stage_seconds,
+        }
 
     def render(self) -> str:
-        x, load = self.load["extract"], self.load
+        x, load = self.extracted, self.load
         lines = [
-            f"ingest {load['run_id']} finished in {self.seconds:.1f}s",
-            f"  source     {self.source}: {x['files_seen']:,} files seen, {x['files_read']:,} read "
-            f"({x['files_unchanged']:,} skipped unchanged by size and mtime)",
-            f"  pages      new {load['pages_new']:,}, changed {load['pages_changed']:,}, unchanged {load['pages_unchanged']:,}, "
-            f"rejected {load['pages_rejected']:,}, duplicate {load['pages_duplicate']:,}",
-            f"  trials     {load['trials_loaded']:,} loaded; extra (unknown) sections kept: {self.load['parse']['extra_sections']:,}",
+            f"ingest {load.run_id} finished in {self.seconds:.1f}s",
+            f"  source     {self.source}: {x.files_seen:,} files seen, {x.files_read:,} read "
+            f"({x.files_unchanged:,} skipped unchanged by size and mtime)",
+            f"  pages      new {load.pages_new:,}, changed {load.pages_changed:,}, unchanged {load.pages_unchanged:,}, "
+            f"rejected {load.pages_rejected:,}, duplicate {load.pages_duplicate:,}",
+            f"  trials     {load.trials_loaded:,} loaded; extra (unknown) sections kept: {self.parsed.extra_sections:,}",
             f"  warehouse  {self.warehouse}",
             f"  exports    {self.exports}",
-            "  rows       " + ", ".join(f"{k} {v:,}" for k, v in load["rows"].items()),
+            "  rows       " + ", ".join(f"{k} {v:,}" for k, v in load.rows.items()),
             "  seconds    " + ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items()),
             "  checks     "
             + (", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in self.checks.items()) or "none run"),
         ]
-        if load["duplicates"]:
+        if load.duplicates:
             lines.append("  duplicates (later Last Updated wins, then later path):")
-            lines += [f"    {d}" for d in load["duplicates"][:20]]
-        if load["rejections"]:
-            lines.append(f"  rejected ({len(load['rejections'])}), see table rejected_records:")
-            lines += [f"    {r}" for r in load["rejections"][:20]]
-            if len(load["rejections"]) > 20:
-                lines.append(f"    ... and {len(load['rejections']) - 20} more")
+            lines += [f"    {d}" for d in load.duplicates[:20]]
+        if load.rejections:
+            lines.append(f"  rejected ({len(load.rejections)}), see table rejected_records:")
+            lines += [f"    {r}" for r in load.rejections[:20]]
+            if len(load.rejections) > 20:
+                lines.append(f"    ... and {len(load.rejections) - 20} more")
         return "\n".join(lines)
 
 
@@ -125,6 +157,5 @@ def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, bat
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
-    load = result.output_for_node("warehouse_tables")
-    export = result.output_for_node("parquet_exports")
-    return Summary(str(source), str(warehouse), str(exports), time.perf_counter() - started, load, export, checks)
+    exported = result.output_for_node("parquet_exports")
+    return Summary(str(source), str(warehouse), str(exports), time.perf_counter() - started, exported, checks)

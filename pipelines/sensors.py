@@ -8,9 +8,9 @@ import hashlib
 
 import dagster as dg
 
+from assets.resources import WarehouseResource
 from ingest.landing import scan
 from pipelines.jobs import ingest_job
-from pipelines.resources import WarehouseResource
 
 
 def landing_fingerprint(warehouse: WarehouseResource) -> tuple[str, int]:

@@ -1,6 +1,6 @@
 """Pandera models of the core tables: the one place their columns, types and rules live.
 
-DuckDB DDL (`warehouse/ddl.py`), batch validation (`ingest/validate.py`) and the Dagster asset
+DuckDB DDL (`warehouse/ddl.py`), batch validation (`schemas/validation.py`) and the Dagster asset
 checks are all derived from these classes. `primary_key` and `references` are read by the
 same code to check keys and referential integrity.
 """

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pandera.errors
 
-from ingest.validate import rules_hold
 from schemas import ALL_TABLES, CORE_TABLES, primary_key
+from schemas.validation import rules_hold
 from warehouse.check_log import RUN_TRIALS, Scope, record, scopes_for
 from warehouse.store import configure
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from schemas import ALL_TABLES, WarehouseTable, primary_key
 from schemas.core import Trials
-from warehouse.raw_files import in_records_layout
+from staging.raw_files import in_records_layout
 
 _SCALARS: dict[type[pl.DataType], str] = {
     pl.Utf8: "VARCHAR",
@@ -83,7 +83,7 @@ WHERE o.previous_json IS NOT NULL
 
 def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
     """`source_pages` joined with the page bytes in the given raw store files, in either of
-    their layouts (warehouse/raw_files.py)."""
+    their layouts (staging/raw_files.py)."""
     pages = (
         "SELECT i.sha256, i.source_path, i.nct_id, i.first_seen, i.last_seen, {text} AS record_text, i.size_bytes, "
         "i.encoding, {raw} AS raw_bytes, i.raw_file FROM source_pages i"

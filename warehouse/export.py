@@ -21,8 +21,9 @@ from pathlib import Path
 import duckdb
 
 from schemas import ALL_TABLES
+from staging.raw_files import in_records_layout
 from warehouse.ddl import source_records_select
-from warehouse.raw_files import in_records_layout
+from warehouse.load import LoadResult
 from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB, threads
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,19 @@ def current_run(exports: Path) -> str | None:
         return None
 
 
+def tables_to_rewrite(loaded: LoadResult) -> set[str]:
+    """The tables whose rows the run changed: the others' files are linked from the previous
+    export. The asset checks after the load add their rows to check_results."""
+    changed = {"ingest_runs", "landing_files", "check_results", *loaded.core_changed}
+    if loaded.trials_loaded or loaded.pages_duplicate:
+        changed.add("trial_versions")
+    if loaded.pages_read:
+        changed |= {"source_records", "source_pages"}
+    if loaded.pages_rejected or loaded.rejections_resolved:
+        changed.add("rejected_records")
+    return changed
+
+
 def export_all(
     con: duckdb.DuckDBPyConnection,
     exports: Path,
@@ -87,12 +101,24 @@ def export_all(
         # The published export is not the previous run's (that run was killed before its export,
         # or exports were moved): reusing its parts could publish stale rows, so rewrite all.
         changed = None
+    rows, copies = _plan_copies(con, partial, previous, raw_root, changed)
+    _write_copies(con, copies)
+    (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
+    _publish(partial, target, exports, run_id)
+    _prune(root, keep={target.name})
+    return rows
+
+
+def _plan_copies(
+    con: duckdb.DuckDBPyConnection, partial: Path, previous: Path | None, raw_root: Path, changed: set[str] | None
+) -> tuple[dict[str, int], list[tuple[str, Path]]]:
+    """-> rows per table, and the files to write (query, path); unchanged tables are linked now."""
     rows = {}
     copies: list[tuple[str, Path]] = []
     for model in ALL_TABLES:
         name = model.__table__.name
         # `source_records` is `source_pages` left-joined to the page bytes, one row each:
-        # counting the view read every raw file (0.3 s of each run at 580,000 pages).
+        # counting the view read every raw file.
         counted = "source_pages" if name == "source_records" else name
         rows[name] = con.execute(f"SELECT count(*) FROM {counted}").fetchone()[0]
         if name == "source_records":
@@ -104,6 +130,10 @@ def export_all(
         if changed is not None and name not in changed and previous and _link(previous / out.name, out):
             continue
         copies.append((f"SELECT * FROM {name}", out))
+    return rows, copies
+
+
+def _write_copies(con: duckdb.DuckDBPyConnection, copies: list[tuple[str, Path]]) -> None:
     # Files are written side by side, one cursor (a connection to the same database) per
     # thread; the biggest table goes first so it does not finish last.
     copies.sort(key=lambda job: job[1].name != "trials.parquet")
@@ -117,7 +147,10 @@ def export_all(
             for query, out in short:
                 log.warning("export of %s ran short of memory; writing it again alone, on one thread", out.name)
                 _copy(con, query, out)
-    (partial / MANIFEST).write_text(json.dumps({"run_id": run_id, "rows": rows}, indent=2))
+
+
+def _publish(partial: Path, target: Path, exports: Path, run_id: str) -> None:
+    """The finished export folder in place, then the `exports` symlink switched to it at once."""
     shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
     link_tmp = exports.with_name(f".{exports.name}.{run_id}.link")
@@ -125,8 +158,6 @@ def export_all(
         link_tmp.unlink()
     link_tmp.symlink_to(os.path.relpath(target, exports.parent))
     os.replace(link_tmp, exports)  # the atomic switch
-    _prune(root, keep={target.name})
-    return rows
 
 
 def _write_side_by_side(con: duckdb.DuckDBPyConnection, copies: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
@@ -174,7 +205,7 @@ def _source_records_copies(
 ) -> list[tuple[str, Path]]:
     """The `source_records` parts to write (query, file). A part the run did not touch is
     hard-linked from the previous export; a raw store file whose rows are still as it holds
-    them is hard-linked as its own part (warehouse/raw_files.py)."""
+    them is hard-linked as its own part (staging/raw_files.py)."""
     out.mkdir()
     files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
     touched = set(files)

@@ -2,7 +2,9 @@
 
 Rows reach DuckDB here: DuckDB reads the staged parquet itself (no Python row loops), the
 trials that changed are deleted from every core table and re-inserted, lineage tables are
-updated, and the run is recorded. Either all of it commits or none of it does.
+updated, and the run is recorded. Either all of it commits or none of it does. `load` wraps
+the transaction and the raw store's files; `_load_steps` lists the steps, each a function
+of a `LoadContext` that a test can call on its own.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from ingest.stages import final_path, pages_path, rows_to_load, table_path
-from schemas import CORE_TABLES
+from schemas import CORE_TABLES, WarehouseTable
 from schemas.core import Trials
 from schemas.lineage import SourceRecords
+from staging.fate import PageFate
+from staging.layout import FATE_SCHEMA, final_fates_path, pages_path, rows_to_load, scanned_path, table_path
+from staging.manifest import RunInfo, ValidateManifest
 from warehouse.ddl import columns, source_records_view
 from warehouse.store import threads
+
+LOAD, DUPLICATE, REJECTED, UNCHANGED = PageFate.LOAD, PageFate.DUPLICATE, PageFate.REJECTED, PageFate.UNCHANGED
 
 
 @dataclass(slots=True)
@@ -34,57 +40,67 @@ class LoadResult:
     pages_unchanged: int
     pages_rejected: int
     pages_duplicate: int
+    pages_read: int
     rows: dict[str, int]
-    changed_tables: list[str]  # tables whose rows this run changed: only these are re-exported
+    core_changed: list[str]  # core tables whose rows this run changed (the export rewrites only those)
+    rejections_resolved: int
     duplicates: list[str]  # "NCT...: kept <path>, version only <path>"
     rejections: list[str]  # "<path>: <reason>", for the summary
     seconds: float = 0.0
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+
+@dataclass(slots=True)
+class LoadContext:
+    """What every step of one load works on: the open transaction and the staged run."""
+
+    con: duckdb.DuckDBPyConnection
+    run: RunInfo
+    batches: list[int]
+    raw_root: Path
+    raw_files: list[Path]  # the run's staged pages, moved into the raw store
+    now: dt.datetime
+    superseded: int = 0  # this run's pages that lost to a newer page the warehouse holds
+    winners: int = 0  # pages whose rows replace their trial's rows
+    fate_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def staging(self) -> Path:
+        return self.run.staging
+
+    def staged(self, path_of: Callable[[int], Path]) -> str:
+        """The run's staged files, one per batch, as a DuckDB list."""
+        return _paths([path_of(b) for b in self.batches])
 
 
 def _paths(files: list[Path]) -> str:
     return "[" + ", ".join(f"'{p.as_posix()}'" for p in files) + "]"
 
 
-def load(
-    con: duckdb.DuckDBPyConnection,
-    staging: Path,
-    batches: list[int],
-    scanned: Path,
-    run_id: str,
-    started_at: dt.datetime,
-    source_dir: str,
-    pages_unchanged_by_stat: int,
-    extra_sections: int,
-    summary_json: str,
-    raw_root: Path,
-) -> LoadResult:
-    now = dt.datetime.now(dt.UTC)
+def load(con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: Path) -> LoadResult:
     clock = time.perf_counter()
-    _refuse_if_loaded_already(con, run_id)
-    staged = [pages_path(staging, batch) for batch in batches]
-    _refuse_if_staged_for_another_run(con, staged, run_id, started_at)
+    run, batches = validated.run, validated.batches
+    _refuse_if_loaded_already(con, run.run_id)
+    staged = [pages_path(run.staging, batch) for batch in batches]
+    _refuse_if_staged_for_another_run(con, staged, run.run_id, run.started_at)
     # The staged page batches become the raw store's files for this run (a rename, no copy).
     # They are referenced only once the transaction commits; until then they are orphans that
     # the next load removes, so a crash here leaves nothing half-visible.
-    raw_files = _move_into_raw_store(staged, raw_root, run_id)
+    raw_files = _move_into_raw_store(staged, raw_root, run.run_id)
+    ctx = LoadContext(con, run, batches, raw_root, raw_files, now=dt.datetime.now(dt.UTC))
     # In insertion order, DuckDB writes each insert's row groups once; out of order, COMMIT
-    # merged and rewrote them (~13 s of a 580,000-page load). The setting is the database's,
-    # not the connection's: fine under the writer lock. Exports keep it off (store.py).
+    # merged and rewrote them. The setting is the database's, not the connection's: fine under
+    # the writer lock. Exports keep it off (store.py).
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     own_threads = threads(con)  # see _one_thread
     try:
         con.execute("SET preserve_insertion_order = true")
         con.execute("BEGIN TRANSACTION")
-        result = _load(con, staging, batches, scanned, run_id, started_at, now, source_dir, pages_unchanged_by_stat,
-                       extra_sections, summary_json, raw_root, raw_files)  # fmt: skip
+        result = _load_steps(ctx, validated)
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # no transaction open, or the database is gone
             con.execute("ROLLBACK")
-        _move_back(raw_files, staged, raw_root / run_id)  # so the staged run can be loaded again
+        _move_back(raw_files, staged, raw_root / run.run_id)  # so the staged run can be loaded again
         raise
     finally:
         for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {own_threads}"):
@@ -93,6 +109,280 @@ def load(
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     return result
+
+
+def _load_steps(ctx: LoadContext, validated: ValidateManifest) -> LoadResult:
+    open_run_tables(ctx)
+    _refuse_if_warehouse_changed(ctx.con)
+    changes = count_changes(ctx)
+    ctx.superseded = rank_superseded(ctx)
+    ctx.winners = choose_winners(ctx)
+    snapshot_superseded_versions(ctx)
+    rows, core_changed = replace_core_rows(ctx)
+    record_versions(ctx)
+    record_lineage(ctx)
+    resolved = record_rejections(ctx)
+    result = summarize(ctx, changes, rows, core_changed, resolved, validated.parse.extract.pages_unchanged)
+    record_run(ctx, result, validated)
+    return result
+
+
+def open_run_tables(ctx: LoadContext) -> None:
+    """The run's page fates (`run_fates`) and stored pages (`run_pages`) as temp relations."""
+    con = ctx.con
+    con.execute("SET VARIABLE now = ?::TIMESTAMPTZ", [ctx.now])
+    # When this run read its pages: their first_seen / last_seen. The parse workers wrote it
+    # into the raw files, which are the `source_records` export's parts as they stand.
+    con.execute("SET VARIABLE read_at = ?::TIMESTAMPTZ", [ctx.run.started_at])
+    if ctx.batches:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE run_fates AS SELECT * FROM read_parquet({ctx.staged(lambda b: final_fates_path(ctx.staging, b))})"
+        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths(ctx.raw_files)})")
+        return
+    no_fates = ", ".join(f"NULL::{_SQL_TYPES[str(dtype)]} AS {name}" for name, dtype in FATE_SCHEMA.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE run_fates AS SELECT {no_fates} WHERE false")
+    nothing = ", ".join(f"NULL::{sql_type} AS {name}" for name, sql_type in columns(SourceRecords).items())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT {nothing} WHERE false")
+
+
+def count_changes(ctx: LoadContext) -> dict[str, int]:
+    """New / changed / unchanged pages, judged against what the warehouse knew before this run.
+    Counted rather than kept as a table: a copy of every fate held memory the trials insert needs."""
+    return dict(ctx.con.execute(f"""
+        SELECT CASE WHEN lf.path IS NULL THEN 'new'
+                    WHEN lf.sha256 IS NOT DISTINCT FROM o.sha256 THEN 'unchanged'
+                    ELSE 'changed' END AS change, count(*)
+        FROM run_fates o LEFT JOIN landing_files lf USING (path)
+        WHERE o.fate <> '{REJECTED}' GROUP BY change
+    """).fetchall())  # fmt: skip
+
+
+def rank_superseded(ctx: LoadContext) -> int:
+    """A page for a trial the warehouse already holds from another path wins only if it is
+    newer (Last Updated, then path), the same rule as duplicates within one run. A held row
+    whose page this run read with other bytes stands for no page any more: it supersedes
+    nothing. A file that could not be read, or is empty now (the empty hash), says nothing of
+    its page, so the held row still stands. -> the pages that lost."""
+    return ctx.con.execute(f"""
+        UPDATE run_fates o SET fate = '{DUPLICATE}',
+               reason = 'duplicate NCT ID: superseded by ' || t.source_path
+        FROM trials t
+        WHERE o.fate = '{LOAD}' AND o.nct_id = t.nct_id AND t.source_path <> o.path
+          AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
+          AND NOT EXISTS (SELECT 1 FROM run_fates r
+                          WHERE r.path = t.source_path AND r.sha256 NOT IN (t.sha256, sha256('')))
+    """).fetchone()[0]  # fmt: skip
+
+
+def choose_winners(ctx: LoadContext) -> int:
+    """The pages whose rows replace their trial's rows. A view, not a copy: run_fates no longer
+    changes, and a copy held memory the trials insert needs."""
+    ctx.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_fates WHERE fate = '{LOAD}'"
+    )
+    return ctx.con.execute("SELECT count(*) FROM winners").fetchone()[0]
+
+
+def _snapshot() -> str:
+    """A trials row `t` as JSON text: what `trial_changes` diffs between versions."""
+    return "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in columns(Trials)) + "))::VARCHAR"
+
+
+def snapshot_superseded_versions(ctx: LoadContext) -> None:
+    """Before the rows are replaced: the current version of each incoming trial is superseded
+    and keeps a snapshot of its trials row. The current version needs none: its row is in `trials`."""
+    ctx.con.execute(f"""
+        UPDATE trial_versions v SET superseded_at = getvariable('now'), fields_json = {_snapshot()}
+        FROM winners w, trials t
+        WHERE v.nct_id = w.nct_id AND t.nct_id = w.nct_id AND v.superseded_at IS NULL AND v.sha256 <> w.sha256
+    """)
+
+
+def replace_core_rows(ctx: LoadContext) -> tuple[dict[str, int], list[str]]:
+    """Every row of each incoming trial, replaced in every core table. -> rows per table, and
+    the tables whose rows changed."""
+    rows: dict[str, int] = {}
+    changed: list[str] = []
+    for model in CORE_TABLES:
+        name = model.__table__.name
+        if replace_table(ctx, model):
+            changed.append(name)
+        rows[name] = ctx.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    return rows, changed
+
+
+def replace_table(ctx: LoadContext, model: type[WarehouseTable]) -> bool:
+    """One core table's rows of the incoming trials, deleted and inserted from the staged
+    files. -> whether they differ from the rows they replaced."""
+    con, name, names = ctx.con, model.__table__.name, columns(model)
+    cols = ", ".join(names)
+    types = _stored_types(con, name, names) if ctx.winners else {}
+    incoming = f"{name} WHERE nct_id IN (SELECT nct_id FROM winners)"
+    before = _fingerprint(con, incoming, types) if ctx.winners else (0, None)
+    con.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM winners)")
+    if not ctx.batches:
+        return False
+    # The files hold exactly the winners' rows, unless pages lost to trials the warehouse
+    # already held (rare): only then is a join needed to leave them out.
+    keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if ctx.superseded else ""
+    staged = f"read_parquet({ctx.staged(lambda b: rows_to_load(ctx.staging, name, b))}) s {keep}"
+    with _one_thread(con) if name == "trials" else contextlib.nullcontext():
+        count = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {staged}").fetchone()[0]
+    if name == "trials" and count != ctx.winners:
+        raise RuntimeError(
+            f"staged trials rows ({count:,}) do not match the {ctx.winners:,} trials to load: nothing was loaded"
+        )
+    # An amended trial often changes only a few of its tables; the rows just inserted are the
+    # staged ones, so those are read, not the table.
+    return count != before[0] or (count > 0 and _fingerprint(con, staged, types) != before)
+
+
+def record_versions(ctx: LoadContext) -> None:
+    """New versions after the core tables (580,000 version rows held in the transaction before
+    the trials insert made it slower). Upserts are spelled as delete + insert: DuckDB's ON
+    CONFLICT goes row by row through an index."""
+    con = ctx.con
+    con.execute("DELETE FROM trial_versions v USING winners w WHERE v.nct_id = w.nct_id AND v.sha256 = w.sha256")
+    con.execute("""
+        INSERT INTO trial_versions
+        SELECT w.nct_id, w.sha256, TRY_CAST(o.last_updated AS DATE), getvariable('now'), NULL, w.path, NULL
+        FROM winners w JOIN run_fates o USING (batch, _rec)
+    """)
+    if not ctx.batches:
+        return
+    # Duplicate losers never reach `trials`: their snapshot comes from the staged rows. One
+    # row per (trial, bytes), from the first path: identical copies of a losing page would
+    # otherwise repeat trial_versions' key.
+    con.execute(f"""
+        INSERT INTO trial_versions
+        SELECT DISTINCT ON (t.nct_id, t.sha256)
+               t.nct_id, t.sha256, t.last_updated, getvariable('now'), getvariable('now'), t.source_path, {_snapshot()}
+        FROM read_parquet({ctx.staged(lambda b: table_path(ctx.staging, "trials", b))}) t JOIN run_fates o ON t._batch = o.batch AND t._rec = o._rec
+        WHERE o.fate = '{DUPLICATE}'
+          AND NOT EXISTS (SELECT 1 FROM trial_versions v WHERE v.nct_id = t.nct_id AND v.sha256 = t.sha256)
+        ORDER BY t.nct_id, t.sha256, t.source_path
+    """)
+
+
+def record_lineage(ctx: LoadContext) -> None:
+    """Every page read this run, with its raw text (`source_pages` + the raw store), and every
+    landing file seen (`landing_files`)."""
+    record_source_pages(ctx)
+    record_landing_files(ctx)
+
+
+def record_source_pages(ctx: LoadContext) -> None:
+    """`last_seen` is the last run that read these bytes (the latest start: a run that started
+    earlier may load later); pages skipped as unchanged by size and mtime are marked seen in
+    landing_files instead, so an unchanged run does not rewrite the big text table."""
+    con = ctx.con
+    con.execute("""
+        UPDATE source_pages s SET last_seen = greatest(last_seen, getvariable('read_at'))
+        FROM run_fates o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
+    """)
+    # Rows as the raw files hold them, so a file stays identical to its rows in the table
+    # until one of them is seen again (what lets the export link it: warehouse/export.py).
+    con.execute("""
+        INSERT INTO source_pages
+        SELECT sha256, source_path, nct_id, first_seen, last_seen, size_bytes, encoding, raw_file FROM run_pages p
+        WHERE NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = p.sha256 AND s.source_path = p.source_path)
+    """)
+    files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
+    con.execute(source_records_view(ctx.raw_root, files))
+
+
+def record_landing_files(ctx: LoadContext) -> None:
+    con = ctx.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM read_parquet('{scanned_path(ctx.staging).as_posix()}')"
+    )
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE landed AS
+        SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc WHERE sc.is_archive
+        UNION ALL
+        -- From the fates, which list every page read: the raw store files hold only the
+        -- pages whose bytes it did not hold yet.
+        SELECT o.path, o.size, o.mtime_ns, o.sha256 FROM run_fates o
+        -- Pages whose bytes were read are settled until they change, rejected or not; only a
+        -- file that could not be read at all (no bytes, so the empty hash) is tried again.
+        WHERE o.sha256 <> sha256('')
+    """)
+    con.execute("DELETE FROM landing_files WHERE path IN (SELECT path FROM landed)")
+    con.execute("INSERT INTO landing_files SELECT *, getvariable('now') FROM landed")
+    con.execute("UPDATE landing_files SET last_seen = getvariable('now') WHERE path IN (SELECT path FROM scanned)")
+
+
+def record_rejections(ctx: LoadContext) -> int:
+    """Quarantine: new rejections; earlier ones resolved when their path or trial loads now.
+    Bytes rejected before and read again (A rejected, B loaded, A again) are rejected anew: a
+    resolved row would say the page is fine while it is not. -> rejections resolved."""
+    con, run_id = ctx.con, ctx.run.run_id
+    con.execute(f"""
+        UPDATE rejected_records r SET reason = o.reason, run_id = ?, resolved_at = NULL,
+               rejected_at = CASE WHEN r.resolved_at IS NULL THEN r.rejected_at ELSE getvariable('now') END
+        FROM run_fates o WHERE o.fate = '{REJECTED}' AND r.sha256 = o.sha256 AND r.source_path = o.path
+    """, [run_id])  # fmt: skip
+    con.execute(f"""
+        INSERT INTO rejected_records
+        SELECT sha256, path, nct_id, stage, reason, getvariable('now'), NULL, ?
+        FROM run_fates o WHERE fate = '{REJECTED}'
+          AND NOT EXISTS (SELECT 1 FROM rejected_records r WHERE r.sha256 = o.sha256 AND r.source_path = o.path)
+    """, [run_id])  # fmt: skip
+    # Only earlier runs' rejections: one made now is not fixed by a page loaded beside it.
+    return con.execute("""
+        UPDATE rejected_records SET resolved_at = getvariable('now')
+        WHERE resolved_at IS NULL AND run_id <> ?
+          AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
+    """, [run_id]).fetchone()[0]  # fmt: skip
+
+
+def summarize(
+    ctx: LoadContext,
+    changes: dict[str, int],
+    rows: dict[str, int],
+    core_changed: list[str],
+    resolved: int,
+    pages_unchanged_by_stat: int,
+) -> LoadResult:
+    con = ctx.con
+    fates = dict(con.execute("SELECT fate, count(*) FROM run_fates GROUP BY fate").fetchall())
+    duplicates = [f"{nct}: kept {winner}, version only {loser}" for nct, winner, loser in con.execute(f"""
+        SELECT o.nct_id, coalesce(w.path, t.source_path), o.path FROM run_fates o
+        LEFT JOIN winners w USING (nct_id) LEFT JOIN trials t USING (nct_id)
+        WHERE o.fate = '{DUPLICATE}' ORDER BY o.nct_id, o.path
+    """).fetchall()]  # fmt: skip
+    rejections = [f"{path}: {reason}" for path, reason in con.execute(
+        f"SELECT path, reason FROM run_fates WHERE fate = '{REJECTED}' ORDER BY path").fetchall()]  # fmt: skip
+    return LoadResult(
+        run_id=ctx.run.run_id,
+        trials_loaded=fates.get(LOAD, 0),
+        pages_new=changes.get("new", 0),
+        pages_changed=changes.get("changed", 0),
+        pages_unchanged=changes.get("unchanged", 0) + pages_unchanged_by_stat,
+        pages_rejected=fates.get(REJECTED, 0),
+        pages_duplicate=fates.get(DUPLICATE, 0),
+        pages_read=sum(fates.values()),
+        rows=rows,
+        core_changed=core_changed,
+        rejections_resolved=resolved,
+        duplicates=duplicates,
+        rejections=rejections,
+    )
+
+
+def record_run(ctx: LoadContext, result: LoadResult, validated: ValidateManifest) -> None:
+    run = ctx.run
+    files_seen = ctx.con.execute("SELECT count(*) FROM scanned").fetchone()[0]
+    ctx.con.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, getvariable('now'), ?, ?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?)",
+        [run.run_id, run.started_at, files_seen, result.pages_new, result.pages_changed, result.pages_unchanged,
+         result.pages_rejected, result.pages_duplicate, result.trials_loaded, validated.parse.extra_sections,
+         str(run.source), validated.summary_json()],
+    )  # fmt: skip
+
+
+_SQL_TYPES = {"Int32": "INT", "Int64": "BIGINT", "String": "VARCHAR", "Utf8": "VARCHAR"}
 
 
 def _move_into_raw_store(staged: list[Path], raw_root: Path, run_id: str) -> list[Path]:
@@ -130,232 +420,6 @@ def _prune_raw_store(con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
                 file.unlink()
         if run_dir.is_dir() and not any(run_dir.iterdir()):
             run_dir.rmdir()
-
-
-def _load(
-    con,
-    staging,
-    batches,
-    scanned,
-    run_id,
-    started_at,
-    now,
-    source_dir,
-    pages_unchanged_by_stat,
-    extra_sections,
-    summary_json,
-    raw_root,
-    raw_files,
-) -> LoadResult:
-    con.execute("SET VARIABLE now = ?::TIMESTAMPTZ", [now])
-    # When this run read its pages: their first_seen / last_seen. The parse workers wrote it
-    # into the raw files, which are the `source_records` export's parts as they stand.
-    con.execute("SET VARIABLE read_at = ?::TIMESTAMPTZ", [started_at])
-    if batches:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT * FROM read_parquet({_paths([final_path(staging, b) for b in batches])})"
-        )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths(raw_files)})")
-    else:
-        con.execute("CREATE OR REPLACE TEMP TABLE run_outcomes AS SELECT NULL::INT AS batch, NULL::INT AS _rec, NULL::VARCHAR AS path, "
-                    "NULL::VARCHAR AS sha256, NULL::VARCHAR AS nct_id, NULL::VARCHAR AS last_updated, NULL::VARCHAR AS outcome, "
-                    "NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::INT AS extras, NULL::BIGINT AS size, "
-                    "NULL::BIGINT AS mtime_ns WHERE false")  # fmt: skip
-        nothing = ", ".join(f"NULL::{sql_type} AS {name}" for name, sql_type in columns(SourceRecords).items())
-        con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT {nothing} WHERE false")
-
-    _refuse_if_warehouse_changed(con)
-
-    # New / changed / unchanged, judged against what the warehouse knew before this run.
-    # Counted here rather than kept as a table: a copy of every outcome held 100 MB of the
-    # memory limit through a 580,000-page load, and its trials insert ran at 18.8 s, not 12.
-    counts = dict(con.execute("""
-        SELECT CASE WHEN lf.path IS NULL THEN 'new'
-                    WHEN lf.sha256 IS NOT DISTINCT FROM o.sha256 THEN 'unchanged'
-                    ELSE 'changed' END AS change, count(*)
-        FROM run_outcomes o LEFT JOIN landing_files lf USING (path)
-        WHERE o.outcome <> 'rejected' GROUP BY change
-    """).fetchall())  # fmt: skip
-
-    # A page for a trial the warehouse already holds from another path wins only if it is
-    # newer (Last Updated, then path), the same rule as duplicates within one run. A held row
-    # whose page this run read with other bytes stands for no page any more: it supersedes
-    # nothing (m.txt held at 2023, now 2020 beside a new n.txt at 2022: n.txt loads). A file
-    # that could not be read, or is empty now (no bytes: the empty hash), says nothing of
-    # its page, so the held row still stands.
-    superseded = con.execute("""
-        UPDATE run_outcomes o SET outcome = 'duplicate',
-               reason = 'duplicate NCT ID: superseded by ' || t.source_path
-        FROM trials t
-        WHERE o.outcome = 'load' AND o.nct_id = t.nct_id AND t.source_path <> o.path
-          AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
-          AND NOT EXISTS (SELECT 1 FROM run_outcomes r
-                          WHERE r.path = t.source_path AND r.sha256 NOT IN (t.sha256, sha256('')))
-    """).fetchone()[0]
-    # A view, not a copy: run_outcomes no longer changes, and a copy of 580,000 winners held
-    # 70 MB of the memory limit the trials insert needs (see below).
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_outcomes WHERE outcome = 'load'"
-    )
-    winners = con.execute("SELECT count(*) FROM winners").fetchone()[0]
-
-    # Superseded versions first, while the rows being replaced are still in `trials`: the current version
-    # of each incoming trial is superseded and keeps a JSON snapshot of its trials row (what
-    # `trial_changes` diffs). The current version needs no snapshot: its row is in `trials`.
-    snapshot = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in columns(Trials)) + "))::VARCHAR"
-    con.execute(f"""
-        UPDATE trial_versions v SET superseded_at = getvariable('now'), fields_json = {snapshot}
-        FROM winners w, trials t
-        WHERE v.nct_id = w.nct_id AND t.nct_id = w.nct_id AND v.superseded_at IS NULL AND v.sha256 <> w.sha256
-    """)
-
-    # Core tables: replace every row of each incoming trial.
-    rows: dict[str, int] = {}
-    core_changed: list[str] = []
-    for model in CORE_TABLES:
-        name = model.__table__.name
-        names = columns(model)
-        cols = ", ".join(names)
-        types = _stored_types(con, name, names) if winners else {}
-        before = (
-            _fingerprint(con, f"{name} WHERE nct_id IN (SELECT nct_id FROM winners)", types) if winners else (0, None)
-        )
-        con.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM winners)")
-        count = 0
-        if batches:
-            # The files hold exactly the winners' rows, unless pages lost to trials the
-            # warehouse already held (rare): only then is a join needed to leave them out.
-            files = _paths([rows_to_load(staging, name, b) for b in batches])
-            keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if superseded else ""
-            staged = f"read_parquet({files}) s {keep}"
-            with _one_thread(con) if name == "trials" else contextlib.nullcontext():
-                count = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {staged}").fetchone()[0]
-            if name == "trials" and count != winners:
-                raise RuntimeError(
-                    f"staged trials rows ({count:,}) do not match the {winners:,} trials to load: nothing was loaded"
-                )
-            # An amended trial often changes only a few of its tables (an enrollment figure:
-            # just `trials`); a table whose rows came back as they were is not exported again.
-            # The rows just inserted are the staged ones, so those are read, not the table.
-            if count != before[0] or (count and _fingerprint(con, staged, types) != before):
-                core_changed.append(name)
-        rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-
-    # New versions after the core tables: DuckDB's ordered insert runs on one thread when
-    # memory is short, and 580,000 version rows held in the transaction before the trials
-    # insert made it slower. Upserts are spelled as delete + insert: DuckDB's ON CONFLICT goes
-    # row by row through an index, far too slow for a 580,000-page load.
-    con.execute("""
-        DELETE FROM trial_versions v USING winners w WHERE v.nct_id = w.nct_id AND v.sha256 = w.sha256
-    """)
-    con.execute("""
-        INSERT INTO trial_versions
-        SELECT w.nct_id, w.sha256, TRY_CAST(o.last_updated AS DATE), getvariable('now'), NULL, w.path, NULL
-        FROM winners w JOIN run_outcomes o USING (batch, _rec)
-    """)
-    if batches:
-        # Duplicate losers never reach `trials`: their snapshot comes from the staged rows. One
-        # row per (trial, bytes), from the first path: identical copies of a losing page
-        # would otherwise repeat trial_versions' key.
-        files = _paths([table_path(staging, "trials", b) for b in batches])
-        con.execute(f"""
-            INSERT INTO trial_versions
-            SELECT DISTINCT ON (t.nct_id, t.sha256)
-                   t.nct_id, t.sha256, t.last_updated, getvariable('now'), getvariable('now'), t.source_path, {snapshot}
-            FROM read_parquet({files}) t JOIN run_outcomes o ON t._batch = o.batch AND t._rec = o._rec
-            WHERE o.outcome = 'duplicate'
-              AND NOT EXISTS (SELECT 1 FROM trial_versions v WHERE v.nct_id = t.nct_id AND v.sha256 = t.sha256)
-            ORDER BY t.nct_id, t.sha256, t.source_path
-        """)
-
-    # Lineage: every page read this run, with its raw text. `last_seen` here is the last run
-    # that read these bytes (the latest start: a run that started earlier may load later);
-    # pages skipped as unchanged by size and mtime are marked seen in landing_files instead,
-    # so an unchanged run does not rewrite the big text table.
-    con.execute("""
-        UPDATE source_pages s SET last_seen = greatest(last_seen, getvariable('read_at'))
-        FROM run_outcomes o WHERE s.sha256 = o.sha256 AND s.source_path = o.path
-    """)
-    # Rows as the raw files hold them, so a file stays identical to its rows in the table
-    # until one of them is seen again (what lets the export link it: warehouse/export.py).
-    con.execute("""
-        INSERT INTO source_pages
-        SELECT sha256, source_path, nct_id, first_seen, last_seen, size_bytes, encoding, raw_file FROM run_pages p
-        WHERE NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = p.sha256 AND s.source_path = p.source_path)
-    """)
-    files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
-    con.execute(source_records_view(raw_root, files))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM read_parquet('{scanned.as_posix()}')")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE landed AS
-        SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc WHERE sc.is_archive
-        UNION ALL
-        -- From the outcomes, which list every page read: the raw store files hold only the
-        -- pages whose bytes it did not hold yet.
-        SELECT o.path, o.size, o.mtime_ns, o.sha256 FROM run_outcomes o
-        -- Pages whose bytes were read are settled until they change, rejected or not; only a
-        -- file that could not be read at all (no bytes, so the empty hash) is tried again.
-        WHERE o.sha256 <> sha256('')
-    """)
-    con.execute("DELETE FROM landing_files WHERE path IN (SELECT path FROM landed)")
-    con.execute("INSERT INTO landing_files SELECT *, getvariable('now') FROM landed")
-    con.execute("UPDATE landing_files SET last_seen = getvariable('now') WHERE path IN (SELECT path FROM scanned)")
-
-    # Quarantine: new rejections; earlier ones resolved when their path or trial loads now.
-    # Bytes rejected before and read again (A rejected, B loaded, A again) are rejected anew:
-    # a resolved row would say the page is fine while it is not.
-    con.execute("""
-        UPDATE rejected_records r SET reason = o.reason, run_id = ?, resolved_at = NULL,
-               rejected_at = CASE WHEN r.resolved_at IS NULL THEN r.rejected_at ELSE getvariable('now') END
-        FROM run_outcomes o WHERE o.outcome = 'rejected' AND r.sha256 = o.sha256 AND r.source_path = o.path
-    """, [run_id])  # fmt: skip
-    con.execute("""
-        INSERT INTO rejected_records
-        SELECT sha256, path, nct_id, stage, reason, getvariable('now'), NULL, ?
-        FROM run_outcomes o WHERE outcome = 'rejected'
-          AND NOT EXISTS (SELECT 1 FROM rejected_records r WHERE r.sha256 = o.sha256 AND r.source_path = o.path)
-    """, [run_id])  # fmt: skip
-    # Only earlier runs' rejections: one made now is not fixed by a page loaded beside it.
-    resolved = con.execute("""
-        UPDATE rejected_records SET resolved_at = getvariable('now')
-        WHERE resolved_at IS NULL AND run_id <> ?
-          AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
-    """, [run_id]).fetchone()[0]  # fmt: skip
-
-    outcome_counts = dict(con.execute("SELECT outcome, count(*) FROM run_outcomes GROUP BY outcome").fetchall())
-    duplicates = [f"{nct}: kept {winner}, version only {loser}" for nct, winner, loser in con.execute("""
-        SELECT o.nct_id, coalesce(w.path, t.source_path), o.path FROM run_outcomes o
-        LEFT JOIN winners w USING (nct_id) LEFT JOIN trials t USING (nct_id)
-        WHERE o.outcome = 'duplicate' ORDER BY o.nct_id, o.path
-    """).fetchall()]  # fmt: skip
-    rejections = [f"{path}: {reason}" for path, reason in con.execute(
-        "SELECT path, reason FROM run_outcomes WHERE outcome = 'rejected' ORDER BY path").fetchall()]  # fmt: skip
-    result = LoadResult(
-        run_id=run_id,
-        trials_loaded=outcome_counts.get("load", 0),
-        pages_new=counts.get("new", 0),
-        pages_changed=counts.get("changed", 0),
-        pages_unchanged=counts.get("unchanged", 0) + pages_unchanged_by_stat,
-        pages_rejected=outcome_counts.get("rejected", 0),
-        pages_duplicate=outcome_counts.get("duplicate", 0),
-        rows=rows,
-        changed_tables=_changed_tables(
-            core_changed,
-            loaded=outcome_counts.get("load", 0),
-            duplicates=outcome_counts.get("duplicate", 0),
-            pages_read=sum(outcome_counts.values()),
-            rejections=outcome_counts.get("rejected", 0) + resolved,
-        ),
-        duplicates=duplicates,
-        rejections=rejections,
-    )
-    files_seen = con.execute("SELECT count(*) FROM scanned").fetchone()[0]
-    con.execute(
-        "INSERT INTO ingest_runs VALUES (?, ?, getvariable('now'), ?, ?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?)",
-        [run_id, started_at, files_seen, result.pages_new, result.pages_changed, result.pages_unchanged,
-         result.pages_rejected, result.pages_duplicate, result.trials_loaded, extra_sections, source_dir, summary_json],
-    )  # fmt: skip
-    return result
 
 
 class WarehouseChanged(RuntimeError):
@@ -402,9 +466,9 @@ def _refuse_if_warehouse_changed(con: duckdb.DuckDBPyConnection) -> None:
     neither parsed nor stored again: it must already be in this warehouse. It is not when the
     warehouse file was replaced or restored between the run's extract and its load (a Dagster
     run takes no lock across its steps); loading would then leave those pages out for good."""
-    missing, example = con.execute("""
-        SELECT count(*), any_value(o.path) FROM run_outcomes o
-        WHERE o.outcome = 'unchanged'
+    missing, example = con.execute(f"""
+        SELECT count(*), any_value(o.path) FROM run_fates o
+        WHERE o.fate = '{UNCHANGED}'
           AND NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = o.sha256 AND s.source_path = o.path)
     """).fetchone()  # fmt: skip
     if missing:
@@ -448,17 +512,3 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, rows: str, types: dict[str, str
     rows came back unchanged; the sum does not depend on row order."""
     values = ", ".join(f"to_json(CAST({name} AS {sql_type}))" for name, sql_type in types.items())
     return con.execute(f"SELECT count(*), sum(hash({values})) FROM {rows}").fetchone()
-
-
-def _changed_tables(
-    core_changed: list[str], loaded: int, duplicates: int, pages_read: int, rejections: int
-) -> list[str]:
-    # The asset checks after the load add their rows to check_results.
-    changed = ["ingest_runs", "landing_files", "check_results", *core_changed]
-    if loaded or duplicates:
-        changed.append("trial_versions")
-    if pages_read:
-        changed += ["source_records", "source_pages"]
-    if rejections:
-        changed.append("rejected_records")
-    return changed

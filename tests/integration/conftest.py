@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from assets.resources import WarehouseResource
 from pipelines.ingest_run import Summary, ingest
-from pipelines.resources import WarehouseResource
 from tests.conftest import PROJECT, SEED, SHARED, connect, landing_with_shared
 
 # Re-exported so an integration test takes all its helpers from one place.

@@ -28,9 +28,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.landing import Limits, read_landing_item, scan
+from ingest.landing import read_landing_item, scan
 from pipelines.ingest_run import Summary
 from schemas import CORE_TABLES
+from staging.settings import Limits
 from tests.integration.conftest import SEED, SHARED, run
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -549,7 +550,7 @@ def check_superseded(db: Ingested, path: str, expect: Superseded) -> None:
     assert versions[path] is not None and versions[expect.winner] is None
     assert db.one("SELECT count(*) FROM rejected_records WHERE source_path = ?", path) == (0,)
     # The run summary names both pages, so the operator can see which one was kept.
-    assert any(path in d and expect.winner in d for d in db.summary.load["duplicates"]), db.summary.load["duplicates"]
+    assert any(path in d and expect.winner in d for d in db.summary.load.duplicates), db.summary.load.duplicates
 
 
 def check_not_read(db: Ingested, path: str) -> None:
@@ -571,7 +572,7 @@ def test_every_good_shared_page_loads(ingested: Ingested) -> None:
 def test_rejected_records_hold_exactly_the_bad_pages(ingested: Ingested) -> None:
     expected = {c.path for c in active(CASES) if isinstance(c.expect, Rejected)}
     assert {p for (p,) in ingested.all("SELECT source_path FROM rejected_records")} == expected
-    assert ingested.summary.load["pages_rejected"] == len(expected)
+    assert ingested.summary.load.pages_rejected == len(expected)
 
 
 def test_source_records_hold_every_page_read_once(ingested: Ingested) -> None:
@@ -593,7 +594,7 @@ def test_rejected_text_is_kept(ingested: Ingested) -> None:
 def test_second_run_over_the_same_folder_changes_nothing(ingested: Ingested) -> None:
     """Bad input does not make later runs unstable: same rows, same quarantine, nothing loaded."""
     load = ingested.second.load
-    assert (load["pages_new"], load["pages_changed"], load["trials_loaded"]) == (0, 0, 0)
+    assert (load.pages_new, load.pages_changed, load.trials_loaded) == (0, 0, 0)
     assert core_digests(ingested.con) == ingested.before_second
 
 

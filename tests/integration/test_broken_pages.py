@@ -27,7 +27,7 @@ def test_broken_pages_are_quarantined_and_the_rest_load(tmp_path: Path) -> None:
     landing = landing_with_shared(tmp_path / "landing")
     expected = _broken_pages(landing)
     summary = run(landing, tmp_path)
-    assert summary.load["pages_rejected"] == len(expected)
+    assert summary.load.pages_rejected == len(expected)
 
     with connect(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 239

@@ -33,14 +33,14 @@ def _bump_enrollment(page: Path) -> str:
 def test_a_check_after_a_passing_run_reads_that_runs_trials_and_after_a_failure_all(tmp_path: Path) -> None:
     landing = landing_with_shared(tmp_path / "landing")
     first = run(landing, tmp_path)
-    assert {s for _, s in _results(tmp_path, first.load["run_id"]).values()} == {ALL_ROWS, RUN_TRIALS}
-    assert _results(tmp_path, first.load["run_id"])["unique_keys"] == (True, ALL_ROWS)
+    assert {s for _, s in _results(tmp_path, first.load.run_id).values()} == {ALL_ROWS, RUN_TRIALS}
+    assert _results(tmp_path, first.load.run_id)["unique_keys"] == (True, ALL_ROWS)
 
     page = next(p for p in sorted(landing.glob("NCT*.txt")) if re.search(r"^\d+ participants$", p.read_text(), re.M))
     changed = _bump_enrollment(page)
     second = run(landing, tmp_path)
-    assert second.load["pages_changed"] == 1
-    results = _results(tmp_path, second.load["run_id"])
+    assert second.load.pages_changed == 1
+    results = _results(tmp_path, second.load.run_id)
     assert results["unique_keys"] == (True, RUN_TRIALS)
     assert results["referential_integrity"] == (True, RUN_TRIALS)
 
@@ -51,7 +51,7 @@ def test_a_check_after_a_passing_run_reads_that_runs_trials_and_after_a_failure_
         assert scopes_for(con, ["unique_keys"])["unique_keys"].label == RUN_TRIALS
         con.execute(
             "UPDATE ingest_runs SET finished_at = finished_at - INTERVAL 1 DAY WHERE run_id = ?",
-            [second.load["run_id"]],
+            [second.load.run_id],
         )
         con.execute(
             "UPDATE trial_versions SET first_seen = first_seen - INTERVAL 1 DAY WHERE first_seen = (SELECT max(first_seen) FROM trial_versions)"

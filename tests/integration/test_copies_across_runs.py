@@ -48,7 +48,7 @@ def test_a_held_trial_whose_page_changed_does_not_supersede_a_newer_page(tmp_pat
     put(landing / "m.txt", page("2020-01-01", enrollment=20))
     put(landing / "n.txt", page("2022-01-01", enrollment=30))
     second = run(landing, tmp_path)
-    assert second.load["trials_loaded"] == 1
+    assert second.load.trials_loaded == 1
     assert rows(tmp_path, "SELECT source_path, enrollment FROM trials") == [("n.txt", 30)]
     assert rows(tmp_path, "SELECT source_path FROM trial_versions WHERE superseded_at IS NULL") == [("n.txt",)]
     assert_exports_match(tmp_path)
@@ -62,7 +62,7 @@ def test_a_held_trial_whose_file_is_now_empty_still_keeps_an_older_page_out(tmp_
     put(landing / "m.txt", "")
     put(landing / "n.txt", page("2022-01-01", enrollment=30))
     second = run(landing, tmp_path)
-    assert (second.load["pages_rejected"], second.load["pages_duplicate"]) == (1, 1)
+    assert (second.load.pages_rejected, second.load.pages_duplicate) == (1, 1)
     assert rows(tmp_path, "SELECT source_path, enrollment FROM trials") == [("m.txt", 10)]
     assert_exports_match(tmp_path)
 
@@ -72,7 +72,7 @@ def test_an_invalid_older_copy_beside_a_newer_one_is_quarantined(tmp_path: Path)
     put(landing / "new.txt", page("2025-07-29"))
     put(landing / "old.txt", page("2020-01-01", status="BOGUSSTATUS"))
     first = run(landing, tmp_path)
-    assert (first.load["pages_rejected"], first.load["pages_duplicate"]) == (1, 0)
+    assert (first.load.pages_rejected, first.load.pages_duplicate) == (1, 0)
     rejected = rows(tmp_path, "SELECT source_path, stage, reason, resolved_at FROM rejected_records")
     assert [(path, stage, resolved) for path, stage, _, resolved in rejected] == [("old.txt", "validate", None)]
     assert "BOGUSSTATUS" in rejected[0][2]
@@ -92,7 +92,7 @@ def test_a_page_rejected_again_after_a_fix_is_not_resolved(tmp_path: Path) -> No
     assert rows(tmp_path, "SELECT resolved_at IS NOT NULL FROM rejected_records") == [(True,)]
     put(landing / "a.txt", bad)  # the same bytes as the first time
     third = run(landing, tmp_path)
-    assert third.load["pages_rejected"] == 1
+    assert third.load.pages_rejected == 1
     with connect(tmp_path) as con:
         resolved, rejected_at, run_id = con.execute(
             "SELECT resolved_at, rejected_at, run_id FROM rejected_records"
@@ -126,12 +126,12 @@ def test_a_file_named_like_an_archive_member_is_rejected_and_later_runs_go_on(tm
         archive.writestr("m.txt", page())
     put(landing / "z.zip::m.txt", page("2020-01-01"))
     first = run(landing, tmp_path)
-    assert first.load["pages_rejected"] == 1
-    assert [r for r in first.load["rejections"] if "z.zip::m.txt" in r and "rename it" in r]
+    assert first.load.pages_rejected == 1
+    assert [r for r in first.load.rejections if "z.zip::m.txt" in r and "rename it" in r]
     assert rows(tmp_path, "SELECT count(*) FROM landing_files WHERE path = 'z.zip::m.txt'") == [(1,)]
     put(landing / "other.txt", page().replace("NCT ID: NCT04227327", "NCT ID: NCT00000001"))
     second = run(landing, tmp_path)  # used to fail its checks, then crash every run after
-    assert second.load["trials_loaded"] == 1
+    assert second.load.trials_loaded == 1
     assert_exports_match(tmp_path)
 
 
@@ -144,6 +144,6 @@ def test_an_archive_skipped_as_unchanged_counts_its_pages(tmp_path: Path) -> Non
     put(landing / "plain.txt", page())
     run(landing, tmp_path)
     second = run(landing, tmp_path)
-    assert second.pages_read == 0 and second.load["pages_unchanged"] == 4
+    assert second.pages_read == 0 and second.load.pages_unchanged == 4
     counts = rows(tmp_path, "SELECT records_new, records_unchanged FROM ingest_runs ORDER BY started_at")
     assert counts == [(4, 0), (0, 4)]

@@ -145,7 +145,7 @@ class Watch:
         return time.perf_counter() - self.started - self.seen[phase] if phase in self.seen else -1.0
 
     def done(self, stage: str) -> float:
-        """Share of the run's batches that `stage` ('outcomes': parse, 'final': validate) has
+        """Share of the run's batches that `stage` ('fates': parse, 'final': validate) has
         written. Extract has planned every batch by the time parse starts."""
         batches = len(list(self.work.glob(".staging/*/plan/*.json")))
         return len(list(self.work.glob(f".staging/*/{stage}/*.parquet"))) / batches if batches else 0.0
@@ -175,7 +175,7 @@ class Watch:
     def progress(self) -> str:
         if self.phase() not in ("parse", "validate"):
             return "reading staged files" if self.reading_staged() else ""
-        return f"parsed {self.done('outcomes'):.0%}, validated {self.done('final'):.0%} of the batches"
+        return f"parsed {self.done('fates'):.0%}, validated {self.done('final'):.0%} of the batches"
 
     def _warehouse_modes(self) -> set[str]:
         """How the ingest process has the warehouse file open right now: 'rw', 'ro' or not."""
@@ -232,8 +232,8 @@ class KillPoint:
 
 
 KILL_POINTS = [
-    KillPoint("parse-early", "parse", lambda w, _: w.done("outcomes") > 0, commits=False),
-    KillPoint("parse-late", "parse", lambda w, _: w.done("outcomes") >= 0.5, commits=False),
+    KillPoint("parse-early", "parse", lambda w, _: w.done("fates") > 0, commits=False),
+    KillPoint("parse-late", "parse", lambda w, _: w.done("fates") >= 0.5, commits=False),
     KillPoint("validate", "validate", lambda w, _: w.done("final") >= 0.5, commits=False),
     KillPoint("load-begin", "load", lambda w, _: "load" in w.seen, commits=False),
     # Inside the transaction: a staged file being read proves it; failing that, 30% of the way.

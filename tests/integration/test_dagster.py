@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.resources import WarehouseResource
 from pipelines.definitions import defs
-from pipelines.resources import WarehouseResource
 from pipelines.sensors import landing_folder_sensor
 from tests.integration.conftest import SEED, seed_resource
 from warehouse import checks as rules
@@ -96,14 +96,23 @@ def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Pat
         assert con.execute("SELECT count(*), count(record_text) FROM source_records").fetchone() == (1, 1)
 
 
-def test_a_run_staged_by_an_older_version_is_not_resumed() -> None:
-    """Its extract output has no run id (older versions kept the pages in another layout):
-    re-executing its later steps stops with a message that says what to do."""
+def test_a_run_staged_by_an_older_version_is_not_resumed(tmp_path: Path) -> None:
+    """Its extract output is an untyped dict, or a manifest of another staging format (older
+    versions kept the pages in another layout): re-executing its later steps stops with a
+    message that says what to do."""
+    import dataclasses
+    import datetime as dt
+
     from assets.ingest import _staged_by_this_version
+    from staging.layout import FORMAT_VERSION
+    from staging.manifest import ExtractManifest, RunInfo
 
     older = {"staging": "/x/.staging/r1", "batches": [0], "started_at": "2026-11-25T00:00:00+00:00"}
-    with pytest.raises(
-        dg.Failure, match=r"staged by an older version .* no pages_unchanged, run_id\); start a new run"
-    ):
+    with pytest.raises(dg.Failure, match=r"staged by an older version .* a dict, not a manifest.*\); start a new run"):
         _staged_by_this_version(older)
-    assert _staged_by_this_version({**older, "run_id": "r1", "pages_unchanged": 0})["run_id"] == "r1"
+    run = RunInfo("r1", dt.datetime(2026, 11, 25, tzinfo=dt.UTC), tmp_path / "r1", tmp_path)
+    current = ExtractManifest(run, [0], 1, 1, 0, 0, 0, 0.0)
+    stale = dataclasses.replace(current, run=dataclasses.replace(run, format_version=FORMAT_VERSION - 1))
+    with pytest.raises(dg.Failure, match=rf"staging format {FORMAT_VERSION - 1}; this version reads"):
+        _staged_by_this_version(stale)
+    assert _staged_by_this_version(current).run.run_id == "r1"

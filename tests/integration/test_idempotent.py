@@ -32,6 +32,6 @@ def test_second_run_changes_nothing(tmp_path: Path) -> None:
             "SELECT records_new, records_changed, records_unchanged FROM ingest_runs ORDER BY started_at"
         ).fetchall()
     assert before == after
-    assert first.load["trials_loaded"] == 239
-    assert second.load["trials_loaded"] == 0 and second.pages_read == 0
+    assert first.load.trials_loaded == 239
+    assert second.load.trials_loaded == 0 and second.pages_read == 0
     assert runs == [(239, 0, 0), (0, 0, 239)]

@@ -15,15 +15,15 @@ def test_unchanged_folder_parses_nothing_and_an_edit_adds_one_version(tmp_path: 
     run(landing, tmp_path)
 
     second = run(landing, tmp_path)
-    assert second.load["parse"]["parsed"] == 0
-    assert second.pages_read == 0 and second.load["pages_unchanged"] == 239
+    assert second.parsed.parsed == 0
+    assert second.pages_read == 0 and second.load.pages_unchanged == 239
 
     page = landing / "NCT04227327.txt"
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace("31 participants", "40 participants"), encoding="utf-8")
     third = run(landing, tmp_path)
-    assert third.pages_read == 1 and third.load["parse"]["parsed"] == 1
-    assert (third.load["pages_new"], third.load["pages_changed"], third.load["trials_loaded"]) == (0, 1, 1)
+    assert third.pages_read == 1 and third.parsed.parsed == 1
+    assert (third.load.pages_new, third.load.pages_changed, third.load.trials_loaded) == (0, 1, 1)
 
     with connect(tmp_path) as con:
         assert con.execute("SELECT enrollment FROM trials WHERE nct_id = 'NCT04227327'").fetchone() == (40,)
@@ -56,8 +56,8 @@ def test_touched_but_identical_page_is_not_parsed(tmp_path: Path) -> None:
     os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 10**9))
     second = run(landing, tmp_path)
     assert second.pages_read == 1  # mtime moved: the bytes are read and hashed ...
-    assert second.load["parse"]["parsed"] == 0  # ... and the hash says nothing changed
-    assert second.load["pages_unchanged"] == 1
+    assert second.parsed.parsed == 0  # ... and the hash says nothing changed
+    assert second.load.pages_unchanged == 1
 
 
 def test_touched_pages_beside_a_changed_one_are_not_stored_again(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_touched_pages_beside_a_changed_one_are_not_stored_again(tmp_path: Path)
     page.write_text(page.read_text(encoding="utf-8").replace("31 participants", "40 participants"), encoding="utf-8")
 
     second = run(landing, tmp_path)
-    assert second.pages_read == 239 and second.load["parse"]["parsed"] == 1
+    assert second.pages_read == 239 and second.parsed.parsed == 1
     with connect(tmp_path) as con:
         raw = tmp_path / "trials.raw"
         stored = con.execute(f"SELECT count(*) FROM read_parquet('{raw.as_posix()}/*/*.parquet')").fetchone()[0]
@@ -102,14 +102,14 @@ def test_fixed_page_loads_and_resolves_its_rejection(tmp_path: Path) -> None:
     good = SEED.read_text(encoding="utf-8")
     page.write_text(good.replace("Study Start Date\n\n2020-01-07", "Study Start Date\n\n2020-13-45"), encoding="utf-8")
     first = run(landing, tmp_path)
-    assert first.load["pages_rejected"] == 1
+    assert first.load.pages_rejected == 1
     with connect(tmp_path) as con:
         reason, resolved = con.execute("SELECT reason, resolved_at FROM rejected_records").fetchone()
     assert "Study Start Date" in reason and "2020-13-45" in reason and resolved is None
 
     page.write_text(good, encoding="utf-8")
     second = run(landing, tmp_path)
-    assert second.load["trials_loaded"] == 1
+    assert second.load.trials_loaded == 1
     with connect(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM rejected_records WHERE resolved_at IS NOT NULL").fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 1
@@ -129,7 +129,7 @@ def test_two_identical_copies_of_an_older_version_keep_one_version_row(tmp_path:
     for name in ("a_old.txt", "b_old.txt"):
         (landing / name).write_text(older, encoding="utf-8")
     second = run(landing, tmp_path)
-    assert second.load["pages_duplicate"] == 2
+    assert second.load.pages_duplicate == 2
     with connect(tmp_path) as con:
         versions = con.execute(
             "SELECT source_path, superseded_at IS NOT NULL FROM trial_versions WHERE nct_id = 'NCT04227327' ORDER BY 1"
@@ -138,4 +138,4 @@ def test_two_identical_copies_of_an_older_version_keep_one_version_row(tmp_path:
         assert con.execute("SELECT source_path FROM trials").fetchall() == [(SEED.name,)]
         # Both pages are still on record, with their bytes.
         assert con.execute("SELECT count(*) FROM source_records WHERE nct_id = 'NCT04227327'").fetchone()[0] == 3
-    assert run(landing, tmp_path).load["pages_unchanged"] == 3
+    assert run(landing, tmp_path).load.pages_unchanged == 3

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from ingest import stages
-from pipelines.resources import WarehouseResource
+from assets.resources import WarehouseResource
+from ingest.extract import extract
+from ingest.parse import parse
+from ingest.validate import validate
+from staging.layout import pages_path, rows_to_load
+from staging.manifest import ExtractManifest, ParseManifest, RunInfo, ValidateManifest
 from tests.integration.conftest import run, seed_resource
 from warehouse.load import LoadResult, WarehouseChanged, load
 from warehouse.store import open_for_write, raw_store, writer_lock
@@ -24,23 +28,29 @@ class Staged:
     """A run extracted, parsed and validated, not loaded: what the load step receives."""
 
     staging: Path
-    validated: stages.ValidateResult
+    validated: ValidateManifest
     started_at: dt.datetime
 
     def trials_file(self) -> Path:
-        return stages.rows_to_load(self.staging, "trials", self.validated.batches[0])
+        return rows_to_load(self.staging, "trials", self.validated.batches[0])
 
 
 def stage(resource: WarehouseResource, run_id: str) -> Staged:
     staging = resource.staging(run_id)
-    extracted = stages.extract(resource.source, resource.known(), staging, resource.settings(), run_id)
-    validated = stages.validate(stages.parse(extracted, resource.settings()), resource.settings())
-    return Staged(staging, validated, dt.datetime.fromisoformat(extracted.started_at))
+    extracted = extract(resource.source, resource.known(), staging, resource.settings(), run_id)
+    validated = validate(parse(extracted, resource.settings()), resource.settings())
+    return Staged(staging, validated, extracted.run.started_at)
+
+
+def as_run(validated: ValidateManifest, run: RunInfo) -> ValidateManifest:
+    """The same staged run, handed to the load under another identity."""
+    extracted = replace(validated.parse.extract, run=run)
+    return replace(validated, parse=replace(validated.parse, extract=extracted))
 
 
 def load_as(con: duckdb.DuckDBPyConnection, resource: WarehouseResource, staged: Staged, run_id: str) -> LoadResult:
-    return load(con, staged.staging, staged.validated.batches, stages.scanned_path(staged.staging), run_id,
-                staged.started_at, str(resource.source), 0, 0, "{}", raw_store(resource.warehouse))  # fmt: skip
+    validated = as_run(staged.validated, replace(staged.validated.run, run_id=run_id))
+    return load(con, validated, raw_store(resource.warehouse))
 
 
 def test_a_failed_trials_insert_reports_its_own_error_and_restores_threads(tmp_path: Path) -> None:
@@ -104,7 +114,7 @@ def test_a_failed_load_puts_the_staged_pages_back(tmp_path: Path) -> None:
     with writer_lock(resource.warehouse), open_for_write(resource.warehouse) as con:
         with pytest.raises(duckdb.ConversionException):
             load_as(con, resource, staged, "run-4")
-        assert stages.pages_path(staged.staging, staged.validated.batches[0]).exists()
+        assert pages_path(staged.staging, staged.validated.batches[0]).exists()
         assert not (raw_store(resource.warehouse) / "run-4").exists()
         good.write_parquet(staged.trials_file())
         load_as(con, resource, staged, "run-4")
@@ -132,7 +142,11 @@ def test_a_failed_load_that_read_no_pages_reports_its_own_error(tmp_path: Path) 
     staging.mkdir()
     with writer_lock(warehouse), open_for_write(warehouse) as con:
         with pytest.raises(duckdb.IOException, match=r"scanned\.parquet"):
-            load(con, staging, [], staging / "scanned.parquet", "run-5", dt.datetime.now(dt.UTC),
-                 str(tmp_path), 0, 0, "{}", raw_store(warehouse))  # fmt: skip
+            load(con, nothing_staged(RunInfo("run-5", dt.datetime.now(dt.UTC), staging, tmp_path)), raw_store(warehouse))
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == 0
     assert not (raw_store(warehouse) / "run-5").exists()
+
+
+def nothing_staged(run: RunInfo) -> ValidateManifest:
+    extracted = ExtractManifest(run, [], 0, 0, 0, 0, 0, 0.0)
+    return ValidateManifest(ParseManifest(extracted, 0, 0, 0, 0, 0, 0.0), 0, 0, 0, 0.0)

@@ -150,7 +150,7 @@ def test_warehouse_holds_what_the_pages_say(batch: tuple[Record, ...]) -> None:
         for record in batch:
             (landing / f"{record.nct_id}.txt").write_text(render_page(record), encoding="utf-8")
         summary = run(landing, work)
-        assert summary.load["pages_rejected"] == 0, summary.load["rejections"]
+        assert summary.load.pages_rejected == 0, summary.load.rejections
         with connect(work) as con:
             for r in batch:
                 row = con.execute(

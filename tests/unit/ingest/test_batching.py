@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.batching import PAGE_BYTES, batch_bounds
+from ingest.batching import batch_bounds
+from staging.settings import PAGE_BYTES
 
 
 def test_batches_cover_every_page_once_and_hold_about_the_same_bytes(shared_records: Path) -> None:

@@ -1,4 +1,4 @@
-"""The one-query check of a batch (`ingest.validate.rules_hold`) never passes a frame that
+"""The one-query check of a batch (`schemas.validation.rules_hold`) never passes a frame that
 pandera rejects, and passes the frames of real records, so pandera only runs where a rule breaks.
 
 Frames come from the 238 shared records and the seed; each perturbation breaks at most one
@@ -15,10 +15,10 @@ import polars as pl
 import pytest
 
 from ingest.tables import REC, build_tables
-from ingest.validate import rules_hold, validate_batch
 from recordpage import parse_page
 from schemas import CORE_TABLES, WarehouseTable
 from schemas.core import ExtraSections
+from schemas.validation import rules_hold, validate_batch
 from tests.conftest import SEED, SHARED
 
 BAD_VALUES: dict[type[pl.DataType], list[object]] = {

@@ -1,30 +1,30 @@
-"""The Dagster resource that tells the assets where the landing folder, warehouse and exports are."""
+"""The Dagster resource that tells the assets where the landing folder, warehouse and exports
+are, and how to run (the settings of `staging.settings`, with their defaults)."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from ingest.batching import DEFAULT_BATCH_SIZE
-from ingest.landing import Limits
-from ingest.stages import Known, Settings
-from pipelines import settings as s
+from ingest.extract import Known
+from staging import settings as s
 from warehouse.store import configure
 
+_DEFAULTS = s.Settings()
 
-class WarehouseResource(dg.ConfigurableResource):
+
+class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     source_dir: str = s.default_source()
     warehouse_path: str = s.default_warehouse()
     exports_dir: str = s.default_exports()
-    batch_size: int = DEFAULT_BATCH_SIZE
-    workers: int = max(1, os.cpu_count() or 1)
-    wait_seconds: float = 0.0  # how long a run queues behind another writer before giving up
-    max_page_mb: int = 16
-    max_archive_mb: int = 2048
+    batch_size: int = _DEFAULTS.batch_size
+    workers: int = _DEFAULTS.workers
+    wait_seconds: float = _DEFAULTS.wait_seconds
+    max_page_mb: int = _DEFAULTS.limits.max_page_bytes // s.MIB
+    max_archive_mb: int = _DEFAULTS.limits.max_archive_bytes // s.MIB
 
     @property
     def source(self) -> Path:
@@ -41,11 +41,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def staging(self, run_id: str) -> Path:
         return self.warehouse.parent / ".staging" / run_id
 
-    def settings(self) -> Settings:
-        limits = Limits(
-            max_page_bytes=self.max_page_mb * 1024 * 1024, max_archive_bytes=self.max_archive_mb * 1024 * 1024
+    def settings(self) -> s.Settings:
+        limits = s.Limits(max_page_bytes=self.max_page_mb * s.MIB, max_archive_bytes=self.max_archive_mb * s.MIB)
+        return s.Settings(
+            batch_size=self.batch_size, workers=self.workers, limits=limits, wait_seconds=self.wait_seconds
         )
-        return Settings(batch_size=self.batch_size, workers=self.workers, limits=limits)
 
     def read(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection, retried briefly while a writer holds the file."""

@@ -34,7 +34,7 @@ COLUMNS: dict[str, pl.DataType] = {name: col.dtype.type for name, col in SourceR
 
 
 def records(pages: pl.DataFrame, nct_ids: pl.Series, run_id: str, batch: int, read_at: str) -> pl.DataFrame:
-    """A batch's pages (ingest.stages.PAGE_SCHEMA plus `known_sha256`) as the rows of its
+    """A batch's pages (staging.layout.PAGE_SCHEMA plus `known_sha256`) as the rows of its
     raw file. A page whose bytes the warehouse already holds for its path (a file
     touched, not changed) is left out: `source_pages` keeps pointing at the file that stored
     it first. Storing it again made every run over a folder of touched files keep another
