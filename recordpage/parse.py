@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import islice
 
 from recordpage import layout as L
@@ -145,7 +145,7 @@ def _free_text(section: Section) -> str | None:
 
 
 def _labelled(
-    record: Record, section: Section, labels: dict[str, str], readers: dict[str, Callable[[str], object]]
+    record: Record, section: Section, labels: dict[str, str], readers: Mapping[str, Callable[[str], object]]
 ) -> None:
     lines = _stripped(section)
     i = 0

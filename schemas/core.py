@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import Annotated, ClassVar, TypeVar
 
 import pandera.polars as pa
 import polars as pl
@@ -59,7 +59,7 @@ def primary_key(model: type[WarehouseTable]) -> tuple[str, ...]:
 
 
 M = TypeVar("M", bound=type[WarehouseTable])
-TRIAL_REF = {("nct_id",): ("trials", ("nct_id",))}
+TRIAL_REF: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {("nct_id",): ("trials", ("nct_id",))}
 
 
 def table(
@@ -87,7 +87,8 @@ class Trials(WarehouseTable):
     last_updated: pl.Date = pa.Field(nullable=True)
     has_results: pl.Boolean = pa.Field(nullable=True)
     overall_status: Text = pa.Field(nullable=True, isin=enums.OVERALL_STATUS)
-    phases: pl.List(pl.Utf8) = pa.Field(nullable=True)
+    # A parametrised dtype goes in `Annotated` so type checkers read a type, pandera the same List(String).
+    phases: Annotated[pl.List, pl.Utf8] = pa.Field(nullable=True)
     enrollment: pl.Int32 = pa.Field(nullable=True, ge=0)
     study_type: Text = pa.Field(nullable=True, isin=enums.STUDY_TYPE)
     start_date: pl.Date = pa.Field(nullable=True)

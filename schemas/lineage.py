@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pandera.polars as pa
 import polars as pl
 
 from schemas.core import NCT_PATTERN, WarehouseTable, table
 
 Text = pl.Utf8
-Timestamp = pl.Datetime(time_unit="us", time_zone="UTC")
+# `Annotated` so type checkers read a type; pandera builds the same Datetime(us, UTC) from it.
+Timestamp = Annotated[pl.Datetime, "us", "UTC"]
 SHA256 = r"^[0-9a-f]{64}$"
 
 

@@ -300,7 +300,7 @@ def _site_status(rng: random.Random, overall: str) -> str | None:
 
 def _sites(rng: random.Random, count: int, overall: str) -> list[Site]:
     n_countries = 1 if count < 8 else min(len(COUNTRIES), 1 + int(count**0.5 * rng.uniform(0.2, 1.0)))
-    countries = []
+    countries: list[tuple[str, int, str, list[tuple[str, str]]]] = []
     while len(countries) < n_countries:
         entry = rng.choice(COUNTRY_PICK)
         if entry not in countries:
