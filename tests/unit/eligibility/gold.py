@@ -73,3 +73,24 @@ if __name__ == "__main__":
         wh = Path(tmp) / "gold.duckdb"
         build_warehouse(wh)
         print(score(wh, int(sys.argv[1]) if len(sys.argv) > 1 else 0)[1])
+
+
+def gold_line(nct_id: str, line: int) -> dict:
+    """One labelled gold line: {"text", "kind", "facts", ...}."""
+    return next(g for g in gold_lines() if g["nct_id"] == nct_id and g["line"] == line)
+
+
+def record_line(fragment: str) -> str:
+    """The one criterion line of the shared records (text/ and oncology/, with marker) containing `fragment`."""
+    found = []
+    for path in (SHARED / "records" / "truth.jsonl", SHARED / "records" / "oncology" / "truth.jsonl"):
+        with path.open(encoding="utf-8") as fh:
+            for row in fh:
+                found += [text for _, text, _ in json.loads(row).get("criteria", []) if fragment in text]
+    assert len(set(found)) == 1, f"{fragment!r} is in {len(set(found))} distinct lines"
+    return found[0]
+
+
+def key(f: dict) -> tuple:
+    """What the shared scorer compares (strict)."""
+    return (f["concept"], f["low"], f["low_inclusive"], f["high"], f["high_inclusive"], f["unit"])

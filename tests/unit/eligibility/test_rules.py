@@ -1,0 +1,152 @@
+"""One test per reading rule of criteria-facts.md, on real criterion lines of the shared records.
+
+Gold lines are compared with their hand labels; lines outside the gold carry the expected facts
+written here from the rule they illustrate.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from eligibility import extract_facts
+from tests.unit.eligibility.gold import SHARED, gold_line, key, record_line
+
+
+def keys(text: str, context: str | None = None) -> list[tuple]:
+    return [(f.concept, f.low, f.low_inclusive, f.high, f.high_inclusive, f.unit) for f in extract_facts(text, context)]
+
+
+def assert_as_gold(nct_id: str, line: int) -> None:
+    g = gold_line(nct_id, line)
+    assert sorted(keys(g["text"]), key=repr) == sorted((key(f) for f in g["facts"]), key=repr), g["text"]
+
+
+@pytest.mark.parametrize(
+    ("nct_id", "line"),
+    [
+        ("NCT00003497", 16),  # "no greater than" -> inclusive high
+        ("NCT00005825", 12),  # "greater than" -> exclusive low, /mm^3 -> /uL
+        ("NCT02227251", 2),  # "greater than or equal to (≥)"
+        ("NCT00000410", 9),  # "less than"
+        ("NCT05636150", 5),  # "more than"
+        ("NCT00003497", 12),  # "at least"
+        ("NCT03908762", 1),  # postfix "or above"
+        ("NCT00779168", 6),  # "=\<" as escaped in the registry text
+        ("NCT06429761", 0),  # "> 18 years of age inclusive": the word wins
+    ],
+)
+def test_rule_2_comparator_words(nct_id: str, line: int) -> None:
+    assert_as_gold(nct_id, line)
+
+
+@pytest.mark.parametrize(
+    ("nct_id", "line"),
+    [
+        ("NCT00220935", 0),  # "Age 21 - 55": no unit written
+        ("NCT01339377", 0),  # "18 to 70 years of age"
+        ("NCT05847673", 1),  # "between 18 and 30 years of age"
+        ("NCT03067181", 2),  # ">= 11 and < 25 years": one fact, inclusive low, exclusive high
+        ("NCT04892173", 5),  # ">= 30 and less than (<) 50 milliliters/minute", then ECOG 2 exact
+        ("NCT01481870", 7),  # signs lost in transit ("count4,000/mm3"): the exact value
+    ],
+)
+def test_rule_2_ranges_and_exact_values(nct_id: str, line: int) -> None:
+    assert_as_gold(nct_id, line)
+
+
+@pytest.mark.parametrize(
+    ("nct_id", "line"), [("NCT00779168", 4), ("NCT07447570", 2), ("NCT03067181", 17), ("NCT04446663", 5)]
+)
+def test_rule_3_lists_on_a_scale(nct_id: str, line: int) -> None:
+    assert_as_gold(nct_id, line)
+
+
+def test_rule_3_performance_status_on_0_100_is_no_ecog() -> None:
+    text = record_line("Karnofsky Performance Status (KPS) of \\> 80% on the modified")
+    assert keys(text) == [("karnofsky", 80.0, False, None, None, None)]
+
+
+@pytest.mark.parametrize(
+    ("nct_id", "line"),
+    [
+        ("NCT00003497", 17),  # "SGOT and SGPT no greater than 5 times upper limit of normal": two facts
+        ("NCT06060704", 6),  # "... (≤5xULN if liver metastasis present)": four, then bilirubin
+        ("NCT02227251", 27),  # conditions in brackets and sentences, "3*ULN"
+        ("NCT02513394", 18),  # "≤ ULN" is 1 x ULN; the Gilbert's alternative
+        ("NCT07447570", 9),  # "in patients without liver metastasis, or ≤5 x ULN in those with"
+        ("NCT06194448", 11),  # "transaminases levels below ULN": AST and ALT
+    ],
+)
+def test_rule_4_one_fact_per_concept_and_uln_conditions(nct_id: str, line: int) -> None:
+    assert_as_gold(nct_id, line)
+
+
+def test_rule_4_conditions_are_kept() -> None:
+    facts = extract_facts(gold_line("NCT06060704", 6)["text"])
+    conditional = {(f.concept, f.high) for f in facts if f.condition and "liver metastasis" in f.condition}
+    assert conditional == {("ast", 5.0), ("alt", 5.0)}
+
+
+def test_rule_5_mixed_units_in_one_range() -> None:
+    # The definition's own example, read from the shared file.
+    spec = (SHARED / "criteria-facts.md").read_text(encoding="utf-8")
+    example = re.search(r"\*\*Mixed units in one range\*\* \(\"([^\"]+)\"\)", spec)
+    assert example
+    assert keys(f"Age {example.group(1)}") == [("age", 6.0, True, None, None, "months"),
+                                               ("age", None, None, 12.0, True, "years")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("nct_id", "line"),
+    [
+        ("NCT00003497", 36),  # "At least 4 weeks since prior chemotherapy": a time window
+        ("NCT00766480", 3),  # "Tumor diameter < 8 cm"
+        ("NCT01518517", 4),  # "the 2 parents need to consent when children are below 18"
+        ("NCT02177773", 5),  # "Hepatic enzymes 5 times ...": only the creatinine, once (the µmol/L restatement)
+        ("NCT06194448", 36),  # "sudden death under 40 years of age in first-degree relatives"
+        ("NCT03067181", 17),  # ages that pick Karnofsky or Lansky are conditions, not facts
+        ("NCT02227251", 49),  # "≤7 days prior to Day 1 dosing"
+        ("NCT07014449", 6),  # "at least 5 half-lives" after a WBC threshold
+        ("NCT03067181", 31),  # "the ULN for SGPT is 45 U/L" is a reference value
+    ],
+)
+def test_rule_6_numbers_that_are_not_thresholds(nct_id: str, line: int) -> None:
+    assert_as_gold(nct_id, line)
+
+
+def test_rule_6_direct_bilirubin_is_not_bilirubin() -> None:
+    text = record_line("Serum total bilirubin =\\< 1.5 X ULN OR direct bilirubin =\\< ULN")
+    assert keys(text) == [("bilirubin", None, None, 1.5, True, "xULN")]
+
+
+def test_rule_7_a_parent_line_gives_no_fact_and_its_children_theirs() -> None:
+    assert_as_gold(
+        "NCT03061188", 14
+    )  # "adequate organ and bone marrow function =< 14 days prior ..., as defined below"
+    assert_as_gold("NCT03061188", 15)  # its child "Absolute neutrophil count >= 1.5 x 10^9/L"
+
+
+def test_settled_lost_superscript_and_comma_decimal() -> None:
+    assert_as_gold("NCT03666559", 8)  # "Leucocytes ≥ 3,0 x 109/L"
+    assert_as_gold("NCT04638790", 4)  # "absolute neutrophil count >1,0 x109/L, platelets >75 x109/L"
+
+
+def test_settled_thresholds_per_sex() -> None:
+    assert_as_gold("NCT04638790", 16)  # ">450 msec in males; >470 msec in women"
+    text = record_line("QTc interval \\>450 ms for men or 470 ms for women")
+    assert keys(text) == [("qtc", 450.0, False, None, None, "ms"), ("qtc", 470.0, False, None, None, "ms")]
+
+
+def test_settled_blood_pressure_pair() -> None:
+    text = record_line("blood pressure (BP) \\> 140/90")
+    assert keys(text) == [("systolic_bp", 140.0, False, None, None, None),
+                          ("diastolic_bp", 90.0, False, None, None, None)]  # fmt: skip
+
+
+def test_heading_context_reads_the_lines_under_it() -> None:
+    # PDQ-style records: "Age:" then "* 18 and over"; the line alone has no concept.
+    g = gold_line("NCT00003497", 6)
+    assert keys(g["text"]) == []
+    assert keys(g["text"], context="age") == [key(f) for f in g["facts"]]
