@@ -22,10 +22,16 @@ _TRIAL_TEXT_FIELDS = (
     "overall_status", "study_type", "brief_summary", "detailed_description", "allocation",
     "intervention_model", "primary_purpose", "masking", "observational_model", "time_perspective",
     "minimum_age", "maximum_age", "sex", "responsible_party_type",
+    # The record beyond the page: None for a page.
+    "source_format", "official_title", "why_stopped", "start_date_type", "primary_completion_date_type",
+    "completion_date_type", "enrollment_type",
 )  # fmt: skip
+# Dates kept as given (`2020-01`) until polars derives DATE (+ precision) columns from them.
+_TRIAL_RAW_DATES = ("primary_completion_date", "first_posted", "results_first_posted")
 
 
 _trial_text = operator.attrgetter(*_TRIAL_TEXT_FIELDS)
+_trial_raw_dates = operator.attrgetter(*_TRIAL_RAW_DATES)
 
 
 def polars_schema(model: type[WarehouseTable]) -> dict[str, pl.DataType]:
@@ -44,6 +50,8 @@ def build_tables(records: Sequence[tuple[int, str, str, Record]]) -> dict[str, p
     )
     criteria, sites, sponsors, identifiers = rows["criteria"], rows["sites"], rows["sponsors"], rows["identifiers"]
     countries, extras = rows["countries"], rows["extra_sections"]
+    outcomes, keywords = rows["outcomes"], rows["keywords"]
+    mesh, references = rows["mesh_terms"], rows["study_references"]
     for rec, sha256, source_path, r in records:
         n = r.nct_id
         brief_title, acronym = split_title(r.title)
@@ -51,7 +59,7 @@ def build_tables(records: Sequence[tuple[int, str, str, Record]]) -> dict[str, p
         trials.append(
             (rec, n, brief_title, acronym, r.has_results, _joined(r.phases), r.enrollment, r.healthy_volunteers, r.title,
              sha256, source_path, lead.name if lead else None, lead.agency_class if lead else None,
-             r.start_date, r.completion_date, r.last_updated, *_trial_text(r))
+             r.start_date, r.completion_date, r.last_updated, *_trial_text(r), *_trial_raw_dates(r))
         )  # fmt: skip
         conditions.extend((rec, n, i, c) for i, c in enumerate(r.conditions, 1))
         interventions.extend(
@@ -61,13 +69,27 @@ def build_tables(records: Sequence[tuple[int, str, str, Record]]) -> dict[str, p
         if any(a.intervention_names for a in r.arms):
             links.extend(_arm_links(rec, r))
         criteria.extend((rec, n, i, c.kind, c.marker, c.text, c.depth, c.parent) for i, c in enumerate(r.criteria, 1))
-        sites.extend((rec, n, i, s.facility, s.city, s.state, s.country, s.status) for i, s in enumerate(r.sites, 1))
+        sites.extend(
+            (rec, n, i, s.facility, s.city, s.state, s.country, s.status, s.zip, s.latitude, s.longitude)
+            for i, s in enumerate(r.sites, 1)
+        )
         sponsors.extend((rec, n, i, s.name, s.agency_class, s.role) for i, s in enumerate(r.sponsors, 1))
         identifiers.extend(
             (rec, n, x.identifier, x.identifier_type, x.identifier_source, i) for i, x in enumerate(r.identifiers, 1)
         )
         countries.extend((rec, n, i, c) for i, c in enumerate(r.countries, 1))
         extras.extend((rec, n, i, e.section, e.label, e.content) for i, e in enumerate(r.extras, 1))
+        # The record beyond the page: a page fills none of these, so skip the work for it.
+        if r.outcomes:
+            outcomes.extend(
+                (rec, n, i, o.kind, o.measure, o.time_frame, o.description) for i, o in enumerate(r.outcomes, 1)
+            )
+        if r.keywords:
+            keywords.extend((rec, n, i, k) for i, k in enumerate(r.keywords, 1))
+        if r.mesh_terms:
+            mesh.extend((rec, n, i, m.kind, m.term, m.mesh_id) for i, m in enumerate(r.mesh_terms, 1))
+        if r.references:
+            references.extend((rec, n, i, x.pmid, x.reference_type, x.citation) for i, x in enumerate(r.references, 1))
 
     frames = {"trials": _trials_frame(trials)}
     for model in CORE_TABLES:
@@ -103,6 +125,7 @@ _TRIAL_ROW = {
     "sha256": pl.Utf8, "source_path": pl.Utf8, "lead_sponsor": pl.Utf8, "lead_sponsor_class": pl.Utf8,
     "start_raw": pl.Utf8, "completion_raw": pl.Utf8, "last_updated_raw": pl.Utf8,
     **{f: pl.Utf8 for f in _TRIAL_TEXT_FIELDS},
+    **{f"{f}_raw": pl.Utf8 for f in _TRIAL_RAW_DATES},
 }  # fmt: skip
 
 
@@ -122,6 +145,10 @@ def _trials_frame(rows: list[tuple]) -> pl.DataFrame:
         .then(pl.lit([], pl.List(pl.Utf8)))
         .otherwise(pl.col("phases").str.split(",")),
         minimum_age_years=age_years(pl.col("minimum_age")),
+        primary_completion_date=to_date(pl.col("primary_completion_date_raw")),
+        primary_completion_date_precision=_precision(pl.col("primary_completion_date_raw")),
+        first_posted=to_date(pl.col("first_posted_raw")),
+        results_first_posted=to_date(pl.col("results_first_posted_raw")),
         maximum_age_years=age_years(pl.col("maximum_age")),
     ).select([pl.col(k).cast(v) for k, v in schema.items()])
 

@@ -24,6 +24,13 @@ Text = pl.Utf8
 # ILIKE scan 12% faster (less to read). Tables created before this keep DuckDB's choice
 # (`CREATE TABLE IF NOT EXISTS` leaves them as they are); a rebuilt warehouse gets zstd.
 ZSTD = {"compression": "zstd"}
+# Which input formats fill a column that not every format carries (the data dictionary prints it).
+_JSON_XML = {"formats": ("ctgov_json", "legacy_xml")}
+_JSON_ONLY = {"formats": ("ctgov_json",)}
+# `formats.InputFormat.name` of each format, stored as trials.source_format.
+SOURCE_FORMAT = ("page", "ctgov_json", "legacy_xml")
+# The registry's ACTUAL / ESTIMATED type of a date or of the enrollment count.
+DATE_TYPE = ("ACTUAL", "ESTIMATED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +123,18 @@ class Trials(WarehouseTable):
     title: Text = pa.Field(nullable=False)
     sha256: Text = pa.Field(str_matches=r"^[0-9a-f]{64}$")
     source_path: Text = pa.Field()
+    # The record beyond the page (`metadata["formats"]`: the input formats that fill the column).
+    source_format: Text = pa.Field(isin=SOURCE_FORMAT)
+    official_title: Text = pa.Field(nullable=True, metadata=_JSON_XML)
+    why_stopped: Text = pa.Field(nullable=True, metadata=_JSON_XML)
+    primary_completion_date: pl.Date = pa.Field(nullable=True, metadata=_JSON_XML)
+    primary_completion_date_precision: Text = pa.Field(nullable=True, isin=enums.DATE_PRECISION, metadata=_JSON_XML)
+    start_date_type: Text = pa.Field(nullable=True, isin=DATE_TYPE, metadata=_JSON_XML)
+    primary_completion_date_type: Text = pa.Field(nullable=True, isin=DATE_TYPE, metadata=_JSON_XML)
+    completion_date_type: Text = pa.Field(nullable=True, isin=DATE_TYPE, metadata=_JSON_XML)
+    enrollment_type: Text = pa.Field(nullable=True, isin=DATE_TYPE, metadata=_JSON_XML)
+    first_posted: pl.Date = pa.Field(nullable=True, metadata=_JSON_XML)
+    results_first_posted: pl.Date = pa.Field(nullable=True, metadata=_JSON_XML)
 
     @pa.check("phases", name="phases_known")
     def _phases_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -252,6 +271,9 @@ class Sites(TrialChild):
     state: Text = pa.Field(nullable=True)
     country: Text = pa.Field(nullable=True)
     status: Text = pa.Field(nullable=True, isin=enums.SITE_STATUS)
+    zip: Text = pa.Field(nullable=True, metadata=_JSON_XML)
+    latitude: pl.Float64 = pa.Field(nullable=True, ge=-90, le=90, metadata=_JSON_ONLY)
+    longitude: pl.Float64 = pa.Field(nullable=True, ge=-180, le=180, metadata=_JSON_ONLY)
 
 
 @table(

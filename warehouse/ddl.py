@@ -8,6 +8,7 @@ import polars as pl
 
 from schemas import ALL_TABLES, WarehouseTable, primary_key
 from schemas.core import Trials
+from schemas.record_extras import RECORD_EXTRA_TABLES
 from staging.raw_files import in_records_layout
 
 _SCALARS: dict[type[pl.DataType], str] = {
@@ -81,6 +82,25 @@ WHERE o.previous_json IS NOT NULL
 """
 
 
+def calculated_values_view() -> str:
+    """`trial_calculated_values`, like AACT's calculated_values (columns: schemas/record_extras.py).
+    A view rather than a table so it can never disagree with the trials and sites it counts."""
+    return """
+CREATE OR REPLACE VIEW trial_calculated_values AS
+WITH s AS (
+    SELECT nct_id, count(*) AS number_of_sites, bool_or(country = 'United States') AS has_us_site
+    FROM sites GROUP BY nct_id
+)
+SELECT t.nct_id,
+       coalesce(s.number_of_sites, 0) AS number_of_sites,
+       s.has_us_site,
+       CASE WHEN t.start_date_type = 'ACTUAL' AND t.primary_completion_date_type = 'ACTUAL'
+            THEN date_diff('month', t.start_date, t.primary_completion_date) END AS actual_duration_months,
+       date_diff('month', t.primary_completion_date, t.results_first_posted) AS months_to_report_results
+FROM trials t LEFT JOIN s USING (nct_id);
+"""
+
+
 def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
     """`source_pages` joined with the page bytes in the given raw store files, in either of
     their layouts (staging/raw_files.py)."""
@@ -117,7 +137,25 @@ def source_records_view(raw_root: Path | None, raw_files: list[str]) -> str:
 
 def all_ddl() -> list[str]:
     tables = [create_table(m) for m in ALL_TABLES if not m.__table__.is_view]
-    return [*tables, trial_changes_view()]
+    return [*tables, *added_columns(), trial_changes_view(), calculated_values_view()]
+
+
+def added_columns() -> list[str]:
+    """A warehouse created before the record beyond the page has `trials` and `sites` without
+    its columns (`CREATE TABLE IF NOT EXISTS` leaves a table as it is): add them, at the end as
+    in the models, nullable; its trials were all read from pages."""
+    out = []
+    for model in ALL_TABLES:
+        if model.__table__.is_view:
+            continue
+        for name, col in model.to_schema().columns.items():
+            if name == "source_format":
+                out.append(f"ALTER TABLE {model.__table__.name} ADD COLUMN IF NOT EXISTS {name} VARCHAR DEFAULT 'page'")
+            elif "formats" in (col.metadata or {}) and model not in RECORD_EXTRA_TABLES:
+                out.append(
+                    f"ALTER TABLE {model.__table__.name} ADD COLUMN IF NOT EXISTS {name} {duckdb_type(col.dtype.type)}"
+                )
+    return out
 
 
 def placeholder_views() -> list[str]:

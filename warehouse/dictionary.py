@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandera.polars as pa
 
-from schemas import ALL_TABLES, primary_key
+from schemas import ALL_TABLES, DERIVED_VIEWS, WarehouseTable, primary_key
 from warehouse.ddl import duckdb_type
 
 PATH = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
@@ -26,11 +26,26 @@ def _rules(column: pa.Column) -> str:
             parts.append(f"matches `{stats.get('pattern')}`")
         elif check.name in ("greater_than_or_equal_to",):
             parts.append(f">= {stats.get('min_value')}")
+        elif check.name == "less_than_or_equal_to":
+            parts.append(f"<= {stats.get('max_value')}")
         elif check.name == "str_length":
             parts.append("not empty")
         else:
             parts.append(check.name or str(check))
     return "; ".join(parts)
+
+
+# Tables and columns only the page fills: the other formats have no unknown sections to keep.
+_PAGE_ONLY = {"extra_sections"}
+
+
+def _filled_by(model: type[WarehouseTable], column: pa.Column) -> str:
+    formats = (column.metadata or {}).get("formats")
+    if formats:
+        return ", ".join(f"`{f}`" for f in formats)
+    if model.__table__.name in _PAGE_ONLY:
+        return "`page`"
+    return "all"
 
 
 def render() -> str:
@@ -41,8 +56,12 @@ def render() -> str:
         "Every table is in DuckDB's `main` schema and exported as `<exports>/<table>.parquet`",
         "(`source_records`: a folder `<exports>/source_records/` of parquet parts).",
         "",
+        "Input formats (`trials.source_format`): `page` (record pages, `.txt`), `ctgov_json` (API v2 JSON),",
+        "`legacy_xml` (`<clinical_study>` XML). Column `filled by`: the formats that fill it; `all` for",
+        "every format. A format that does not carry a column leaves it NULL (or the table empty).",
+        "",
     ]
-    for model in ALL_TABLES:
+    for model in ALL_TABLES + DERIVED_VIEWS:
         spec = model.__table__
         schema = model.to_schema()
         lines += [f"## {spec.name}", "", spec.description, "", f"Key: `{', '.join(primary_key(model))}`."]
@@ -51,10 +70,11 @@ def render() -> str:
         checks = [c.name for c in schema.checks]
         if checks:
             lines.append("Row rules: " + ", ".join(f"`{c}`" for c in checks) + ".")
-        lines += ["", "| column | type | null | rules |", "|---|---|---|---|"]
+        lines += ["", "| column | type | null | rules | filled by |", "|---|---|---|---|---|"]
         for name, column in schema.columns.items():
             null = "yes" if column.nullable else "no"
-            lines.append(f"| {name} | {duckdb_type(column.dtype.type)} | {null} | {_rules(column)} |")
+            filled = _filled_by(model, column)
+            lines.append(f"| {name} | {duckdb_type(column.dtype.type)} | {null} | {_rules(column)} | {filled} |")
         lines.append("")
     return "\n".join(lines)
 

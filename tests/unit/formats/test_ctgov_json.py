@@ -14,6 +14,10 @@ from formats.ctgov_json import FORMAT
 from ingest.tables import build_tables
 from recordpage import parse_page
 from recordpage.model import Record, RecordError
+from schemas import TABLES_BY_NAME
+from schemas.core import CORE_TABLES as PAGE_TABLES
+from schemas.record_extras import RECORD_EXTRA_TABLES
+from schemas.validation import validate_batch
 from tests.unit.formats.records import FIELDS, as_truth, field_scores, json_paths, page_path, truth
 
 
@@ -62,18 +66,26 @@ def test_json_matches_truth(paths: list[Path], json_records: list[Record]) -> No
 _PAGE_LOCATION_ERRORS = {"NCT06339853", "NCT03067181", "NCT03165734"}
 
 
+def _page_columns(table: str) -> list[str]:
+    """The columns a page fills: the record beyond the page and the source format aside."""
+    model = TABLES_BY_NAME[table]
+    cols = model.to_schema().columns
+    return [c for c, col in cols.items() if "formats" not in (col.metadata or {}) and c != "source_format"]
+
+
 def _rows(frames: dict[str, pl.DataFrame], table: str) -> list[tuple]:
-    frame = frames[table].drop("_rec")
+    columns = _page_columns(table)
     if table == "criteria":  # the JSON knows the nesting the page has lost
-        frame = frame.drop("depth", "parent_ordinal")
-    return frame.rows()
+        columns = [c for c in columns if c not in ("depth", "parent_ordinal")]
+    return frames[table].select(columns).rows()
 
 
 def test_same_rows_as_the_pages(json_records: list[Record], page_records: list[Record]) -> None:
-    from_json = build_tables([(k, "sha", "path", r) for k, r in enumerate(json_records)])
-    from_pages = build_tables([(k, "sha", "path", r) for k, r in enumerate(page_records)])
+    from_json = build_tables([(k, "0" * 64, "path", r) for k, r in enumerate(json_records)])
+    from_pages = build_tables([(k, "0" * 64, "path", r) for k, r in enumerate(page_records)])
     t = truth()
-    for table in from_pages:
+    for model in PAGE_TABLES:
+        table = model.__table__.name
         a, b = _rows(from_pages, table), _rows(from_json, table)
         assert len(a) == len(b), table
         differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
@@ -84,6 +96,12 @@ def test_same_rows_as_the_pages(json_records: list[Record], page_records: list[R
             continue
         assert not differ, f"{table}: {differ[:3]}"
     assert all(from_json[table].height for table in ("trials", "arms", "criteria", "sites", "sponsors"))
+    # The page fills nothing beyond itself; the JSON fills it, and every row keeps the rules.
+    assert all(from_pages[m.__table__.name].is_empty() for m in RECORD_EXTRA_TABLES)
+    assert all(from_json[m.__table__.name].height for m in RECORD_EXTRA_TABLES)
+    assert set(from_pages["trials"]["source_format"]) == {"page"}
+    assert set(from_json["trials"]["source_format"]) == {"ctgov_json"}
+    assert validate_batch(from_json) == {}
 
 
 def test_criteria_depth_from_indentation() -> None:
