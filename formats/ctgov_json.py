@@ -117,6 +117,16 @@ _NO: dict[str, Any] = {}
 
 def study_record(study: dict[str, Any]) -> Record:
     """One API v2 study object -> Record. RecordError names the JSON field and problem."""
+    try:
+        return _study_record(study)
+    except (AttributeError, TypeError) as exc:
+        # Valid JSON of another shape (a list where the API has an object...): a reason, not a crash.
+        raise RecordError(
+            "protocolSection", "structure", f"a value of an unexpected JSON type, not an API v2 study ({exc})"
+        ) from None
+
+
+def _study_record(study: dict[str, Any]) -> Record:
     ps = study.get("protocolSection")
     if not isinstance(ps, dict):
         raise RecordError(_SECTION, "protocolSection", "no 'protocolSection' object: not an API v2 study")
@@ -145,8 +155,8 @@ def study_record(study: dict[str, Any]) -> Record:
         last_updated=_date(status.get("lastUpdatePostDateStruct"), "lastUpdatePostDateStruct"),
         has_results=study.get("hasResults"),
         overall_status=status.get("overallStatus"),
-        phases=list(design.get("phases") or ()),
-        enrollment=enroll.get("count"),
+        phases=_strings(design, "phases", "designModule"),
+        enrollment=_count(enroll.get("count")),
         study_type=design.get("studyType"),
         start_date=_date(start, "startDateStruct"),
         completion_date=_date(completion, "completionDateStruct"),
@@ -163,7 +173,7 @@ def study_record(study: dict[str, Any]) -> Record:
         sex=elig.get("sex"),
         healthy_volunteers=elig.get("healthyVolunteers"),
         responsible_party_type=(sponsors.get("responsibleParty") or _NO).get("type"),
-        conditions=list((ps.get("conditionsModule") or _NO).get("conditions") or ()),
+        conditions=_strings(ps.get("conditionsModule") or _NO, "conditions", "conditionsModule"),
         official_title=ident.get("officialTitle"),
         why_stopped=status.get("whyStopped"),
         primary_completion_date=_date(primary, "primaryCompletionDateStruct"),
@@ -173,7 +183,7 @@ def study_record(study: dict[str, Any]) -> Record:
         enrollment_type=enroll.get("type"),
         first_posted=_date(status.get("studyFirstPostDateStruct"), "studyFirstPostDateStruct"),
         results_first_posted=_date(status.get("resultsFirstPostDateStruct"), "resultsFirstPostDateStruct"),
-        keywords=list((ps.get("conditionsModule") or _NO).get("keywords") or ()),
+        keywords=_strings(ps.get("conditionsModule") or _NO, "keywords", "conditionsModule"),
         source_format="ctgov_json",
     )
     _arms(r, ps.get("armsInterventionsModule") or _NO)
@@ -190,6 +200,19 @@ def study_record(study: dict[str, Any]) -> Record:
         for ref in (ps.get("referencesModule") or _NO).get("references") or ()
     ]
     return r
+
+
+def _strings(module: dict[str, Any], key: str, where: str) -> list[str]:
+    values = module.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise RecordError(where, key, f"expected a list of strings, not {json.dumps(values)[:80]}")
+    return values
+
+
+def _count(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise RecordError("designModule", "enrollmentInfo.count", f"'{value}' is not a participant count")
 
 
 def _title(brief: str, acronym: str | None) -> str:

@@ -188,7 +188,21 @@ def test_truncated_array_yields_complete_studies_then_an_error() -> None:
         ('{"derivedSection": {}, "hasResults": false}', "neither 'protocolSection'"),
         ('{"protocolSection": {"identificationModule": {"briefTitle": "x"}}}', "no NCT ID"),
         ('{"protocolSection": {"identificationModule": {"nctId": "NCT123"}}}', "'NCT123' is not NCT"),
-        ("42", "not a number|not int|expected a study"),
+        ("42", "expected a study"),
+        (
+            '{"protocolSection": {"identificationModule": {"nctId": "NCT00000410"}, "designModule": ["x"]}}',
+            "unexpected JSON type",
+        ),
+        (
+            '{"protocolSection": {"identificationModule": {"nctId": "NCT00000410"}, '
+            '"conditionsModule": {"conditions": "Asthma"}}}',
+            "conditions.*expected a list of strings",
+        ),
+        (
+            '{"protocolSection": {"identificationModule": {"nctId": "NCT00000410"}, '
+            '"designModule": {"enrollmentInfo": {"count": "many"}}}}',
+            "'many' is not a participant count",
+        ),
     ],
 )
 def test_bad_input_is_a_record_error_with_a_reason(text: str, reason: str) -> None:
