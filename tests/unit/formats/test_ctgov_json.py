@@ -216,3 +216,44 @@ def test_a_study_with_a_bad_date_names_the_field() -> None:
     study["protocolSection"]["statusModule"]["startDateStruct"]["date"] = "2020-13"
     with pytest.raises(RecordError, match=r"startDateStruct.*not a real calendar date"):
         FORMAT.parse(json.dumps(study))
+
+
+class _GeneratedArray(io.RawIOBase):
+    """A JSON array of `n` studies produced as it is read, never whole in memory."""
+
+    def __init__(self, studies: list[bytes], n: int) -> None:
+        self._parts = iter(
+            [b"[", *(s + (b"," if k < n - 1 else b"") for k in range(n) for s in [studies[k % len(studies)]]), b"]"]
+        )
+        self._buffer = b""
+        self.size = 2 + sum(len(studies[k % len(studies)]) + 1 for k in range(n)) - 1
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buffer) < n:
+            part = next(self._parts, None)
+            if part is None:
+                break
+            self._buffer += part
+        out, self._buffer = (self._buffer, b"") if n < 0 else (self._buffer[:n], self._buffer[n:])
+        return out
+
+
+def test_streaming_holds_one_study_at_a_time() -> None:
+    import tracemalloc
+
+    studies = [json.dumps(s).encode() for s in _studies(20)]
+    source = _GeneratedArray(studies, 600)
+    largest = max(map(len, studies))
+    tracemalloc.start()
+    count = 0
+    for _, unit in FORMAT.iter_units(source):
+        count += 1
+        assert unit.startswith('{"protocolSection"')
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == 600
+    # The array (about 9 MB) is never held: memory stays within a few studies' worth.
+    assert peak < 40 * largest < source.size / 2
