@@ -103,7 +103,7 @@ def _verdict(check: Check, rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
 
 
 def _describe(table: str, frame: pl.DataFrame, cases: pl.DataFrame) -> list[tuple[int, str]]:
-    out = []
+    out: list[tuple[int, str]] = []
     recs = frame.get_column(REC)
     everyone = recs.unique().to_list()
     for case in cases.iter_rows(named=True):
