@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test test-fast lint contracts typecheck ui bench
 
 # The runtime packages: what mypy checks (bench/ and tests/ are tooling).
-RUNTIME := recordpage schemas ingest warehouse assets pipelines
+RUNTIME := recordpage schemas eligibility formats staging ingest warehouse report assets pipelines
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m venv $(VENV)

@@ -11,7 +11,8 @@ import datetime as dt
 import os
 import shutil
 import time
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +22,7 @@ from ingest.landing import scan_columns
 from staging.layout import KNOWN_SCHEMA, OWNER, plan_path, scanned_path
 from staging.manifest import ExtractManifest, RunInfo
 from staging.plan import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile, Plan
-from staging.settings import Settings
+from staging.settings import PAGE_BYTES, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +45,24 @@ class Known:
             (pl.col("size") == pl.col("size_known")) & (pl.col("mtime_ns") == pl.col("mtime_ns_known"))
         ).fill_null(False)
         joined = joined.with_columns(unchanged=unchanged)
-        hashes = dict(
-            joined.filter(~pl.col("unchanged") & pl.col("sha256").is_not_null()).select("path", "sha256").iter_rows()
-        )
-        archives = joined.filter(~pl.col("unchanged") & pl.col("is_archive")).get_column("path")
-        if archives.len():
-            hashes.update(self._members_of(archives).select("path", "sha256").iter_rows())
+        to_read = joined.filter(~pl.col("unchanged"))
+        hashes = dict(to_read.filter(pl.col("sha256").is_not_null()).select("path", "sha256").iter_rows())
+        # Archives and multi-study files (a JSON array) hold their pages as `<file>::<member>`.
+        hashes.update(self._members_of(to_read.get_column("path")).select("path", "sha256").iter_rows())
         return joined.get_column("unchanged").to_list(), hashes
 
     def pages_in(self, files: pl.DataFrame) -> int:
-        """The pages these scanned files hold, as last read: one per page file, and an
-        archive's members (a 3-page zip skipped as unchanged is 3 unchanged pages)."""
-        archives = files.filter(pl.col("is_archive")).get_column("path")
-        plain = files.height - archives.len()
-        return plain + (self._members_of(archives).height if archives.len() else 0)
+        """The pages these scanned files hold, as last read: one per page file, and the
+        members of an archive or a multi-study file (a 3-page zip skipped as unchanged is 3)."""
+        members = self._members_of(files.get_column("path"))
+        holders = members.get_column("path").str.split(ARCHIVE_SEPARATOR).list.first().n_unique()
+        return files.height - holders + members.height
 
-    def _members_of(self, archives: pl.Series) -> pl.DataFrame:
-        """The known pages inside these archives (`<archive>::<member>`, with a hash)."""
+    def _members_of(self, files: pl.Series) -> pl.DataFrame:
+        """The known pages inside these files (`<archive>::<member>`, `<file.json>::<NCT ID>`), with a hash."""
         members = self.files.filter(pl.col("path").str.contains(ARCHIVE_SEPARATOR, literal=True))
         prefix = members.get_column("path").str.split(ARCHIVE_SEPARATOR).list.first()
-        return members.filter(prefix.is_in(archives.implode()) & pl.col("sha256").is_not_null())
+        return members.filter(prefix.is_in(files.implode()) & pl.col("sha256").is_not_null())
 
 
 def remove_abandoned_staging(root: Path) -> None:
@@ -104,24 +103,33 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
     scanned = scanned_frame(source, settings.workers)
     scanned.write_parquet(scanned_path(staging))
     unchanged, known_sha = known.compare(scanned)
+    members = _members_by_file(known_sha)
     skipped = pl.Series(unchanged, dtype=pl.Boolean)
     read = scanned.filter(~skipped)
     unreadable = scanned.get_column("error").is_not_null().sum()
+    # A zip bigger than a batch (the registry's bulk download) is read member by member in
+    # batches of its own, so no worker holds more than a batch of it.
+    big = read.get_column("path").str.to_lowercase().str.ends_with(".zip") & (
+        read.get_column("size") > settings.batch_size * PAGE_BYTES // 4
+    )
+    batch = 0
     # Objects only for one batch at a time: a list of every file to read (580,000 objects in a
     # first run) took extract's own peak from 271 to 297 MiB.
+    small = read.filter(~big)
     bounds = batch_bounds(
-        read.get_column("size").to_list(), read.get_column("is_archive").to_list(), settings.batch_size
+        small.get_column("size").to_list(), small.get_column("is_archive").to_list(), settings.batch_size
     )
-    for batch, (start, end) in enumerate(bounds):
-        rows = read.slice(start, end - start).select("path", "size", "mtime_ns", "error").iter_rows()
-        chunk = [LandingFile(*row) for row in rows]
-        plan = Plan(
-            str(source), chunk, _hashes_for(chunk, known_sha), settings.limits, run_id, run.started_at.isoformat()
-        )
-        plan.write(plan_path(staging, batch))
+    for start, end in bounds:
+        rows = small.slice(start, end - start).select("path", "size", "mtime_ns", "error").iter_rows()
+        _write_plan(run, [LandingFile(*row) for row in rows], known_sha, members, settings, batch)
+        batch += 1
+    for row in read.filter(big).select("path", "size", "mtime_ns", "error").iter_rows():
+        for chunk in zip_member_chunks(source, LandingFile(*row), settings.batch_size * PAGE_BYTES):
+            _write_plan(run, [chunk], known_sha, members, settings, batch)
+            batch += 1
     return ExtractManifest(
         run=run,
-        batches=list(range(len(bounds))),
+        batches=list(range(batch)),
         files_seen=scanned.height,
         files_read=read.height,
         files_unchanged=scanned.height - read.height,
@@ -140,9 +148,52 @@ def scanned_frame(source: Path, workers: int) -> pl.DataFrame:
     return frame.sort("path").with_columns(is_archive=is_archive)
 
 
-def _hashes_for(items: list[LandingFile], known_sha: dict[str, str]) -> dict[str, str]:
-    """The known hashes a batch needs: its files' and, for an archive, its members'."""
-    if not any(item.is_archive for item in items):
-        return {item.path: known_sha[item.path] for item in items if item.path in known_sha}
-    paths = {item.path for item in items}
-    return {p: sha for p, sha in known_sha.items() if p in paths or p.split(ARCHIVE_SEPARATOR, 1)[0] in paths}
+def _write_plan(
+    run: RunInfo,
+    items: list[LandingFile],
+    known_sha: dict[str, str],
+    members: dict[str, dict[str, str]],
+    settings: Settings,
+    batch: int,
+) -> None:
+    plan = Plan(str(run.source), items, _hashes_for(items, known_sha, members), settings.limits, run.run_id,
+                run.started_at.isoformat())  # fmt: skip
+    plan.write(plan_path(run.staging, batch))
+
+
+def zip_member_chunks(source: Path, item: LandingFile, limit: int) -> list[LandingFile]:
+    """A big zip as ranges of its members of about `limit` inflated bytes each (read from its
+    central directory, nothing inflated); the whole zip when it cannot be listed (the worker
+    then says why)."""
+    try:
+        with zipfile.ZipFile(source / item.path) as zf:
+            sizes = [info.file_size for info in zf.infolist()]
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return [item]
+    chunks: list[LandingFile] = []
+    start = weight = 0
+    for i, size in enumerate(sizes):
+        weight += max(size, PAGE_BYTES // 2)
+        if weight >= limit or i == len(sizes) - 1:
+            chunks.append(replace(item, members=(start, i + 1)))
+            start, weight = i + 1, 0
+    return chunks or [item]
+
+
+def _members_by_file(known_sha: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The known hashes of members (`<file>::<member>`), grouped by the file holding them."""
+    grouped: dict[str, dict[str, str]] = {}
+    for path, sha in known_sha.items():
+        if ARCHIVE_SEPARATOR in path:
+            grouped.setdefault(path.split(ARCHIVE_SEPARATOR, 1)[0], {})[path] = sha
+    return grouped
+
+
+def _hashes_for(
+    items: list[LandingFile], known_sha: dict[str, str], members: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """The known hashes a batch needs: its files' and their members' (archives, JSON arrays)."""
+    hashes = {item.path: known_sha[item.path] for item in items if item.path in known_sha}
+    for item in items:
+        hashes.update(members.get(item.path, {}))
+    return hashes

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from formats import FORMATS
 from ingest.workers import process_pool
 from staging.plan import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile
 from staging.settings import Limits
@@ -41,6 +42,15 @@ class PageRead:
     encoding: str | None
     raw: bytes | None  # kept only when the bytes could not be read as text
     error: str | None
+
+
+# The file suffixes some input format reads (`formats`), lower-case: `.TXT` is a page too.
+READABLE_SUFFIXES = tuple(suffix for fmt in FORMATS for suffix in fmt.suffixes)
+
+
+def readable(name: str) -> bool:
+    """Whether an input format reads a file of this name."""
+    return name.lower().endswith(READABLE_SUFFIXES)
 
 
 SCAN_COLUMNS = ("path", "size", "mtime_ns", "error")
@@ -123,7 +133,7 @@ def _unpack(parts: list[Packed]) -> Columns:
         found["path"] += paths.split("\0") if count else []
         found["size"] += sizes
         found["mtime_ns"] += mtimes
-        error_column = [None] * count
+        error_column: list[str | None] = [None] * count
         for i, error in errors.items():
             error_column[i] = error
         found["error"] += error_column
@@ -174,7 +184,7 @@ def _scan_folder(directory: str, base: int, found: Columns) -> list[str]:
         return folders
     for entry in entries:
         name = entry.name
-        wanted = name.endswith(".txt") or name.lower().endswith(ARCHIVE_SUFFIXES)
+        wanted = readable(name) or name.lower().endswith(ARCHIVE_SUFFIXES)
         try:
             if entry.is_dir(follow_symlinks=False):
                 folders.append(entry.path)
@@ -400,7 +410,7 @@ def _member_failed(item: LandingFile, label: str, error: str) -> PageRead:
     return _failed(virtual, error)
 
 
-def _labeller() -> Callable[[str], str]:
+def labeller() -> Callable[[str], str]:
     """Member name -> the label its page path uses, unique within the archive. An archive can
     hold one name twice (zip append, tar update) and the load keys a run's pages by path, so
     later copies are labelled `name#2`, `name#3`: both kept, and the later copy sorts later,
@@ -417,10 +427,15 @@ def _labeller() -> Callable[[str], str]:
 
 def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[PageRead]:
     with zipfile.ZipFile(path) as zf:
-        budget = limits.max_archive_bytes
-        label = _labeller()
-        for info in zf.infolist():
-            if info.is_dir() or not info.filename.endswith(".txt"):
+        label = labeller()
+        infos = zf.infolist()
+        if item.members:  # a big zip is read in ranges of its members (ingest.extract)
+            for info in infos[: item.members[0]]:
+                if not info.is_dir() and readable(info.filename):
+                    label(info.filename)  # the same labels for repeated names, whatever the range
+            infos = infos[item.members[0] : item.members[1]]
+        for info in infos:
+            if info.is_dir() or not readable(info.filename):
                 continue
             name = info.filename
             problem = _member_problem(name)
@@ -438,8 +453,6 @@ def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
                 problem = (
                     f"archive member '{name}' has a compression ratio above {limits.max_compression_ratio} (zip bomb)"
                 )
-            if problem is None and info.file_size > budget:
-                problem = f"archive inflates past its {limits.max_archive_bytes:,}-byte limit at member '{name}'"
             if problem:
                 yield _member_failed(item, label(name), problem)
                 continue
@@ -455,15 +468,15 @@ def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
             if len(data) > info.file_size:
                 yield _member_failed(item, label(name), f"archive member '{name}' inflates past its declared size")
                 continue
-            budget -= len(data)
             yield _member(item, label(name), data, limits)
 
 
 def _tar_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[PageRead]:
     # A .tar.gz is one compressed stream: even a member that is skipped gets inflated to reach
     # the next header. So the stream position, not only the bytes kept, is held to the limits.
-    ceiling = min(limits.max_archive_bytes, max(1, path.stat().st_size) * limits.max_compression_ratio)
-    label = _labeller()
+    # Held by compression ratio, not a total: the registry's full download inflates to gigabytes.
+    ceiling = max(1, path.stat().st_size) * limits.max_compression_ratio
+    label = labeller()
     with tarfile.open(path, "r:*") as tf:
         for info in tf:
             name = info.name
@@ -476,7 +489,7 @@ def _tar_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
                     "this member and any after it are not read",
                 )
                 return
-            if info.isdir() or not name.endswith(".txt"):
+            if info.isdir() or not readable(name):
                 continue
             problem = _member_problem(name)
             if problem is None and (info.issym() or info.islnk()):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.landing import read_landing_item
 from ingest.staged_files import write_staged
 from ingest.tables import REC, build_tables, to_date
+from ingest.units import format_of, read_units
 from ingest.workers import Progress, run_batches
-from recordpage import Record, RecordError, parse_page
+from recordpage import Record, RecordError
 from schemas import CORE_TABLES
 from staging import raw_files
 from staging.fate import PageFate, RejectedAt
@@ -25,7 +25,11 @@ from staging.manifest import ExtractManifest, ParseManifest
 from staging.plan import Plan
 from staging.settings import PAGE_BYTES, Settings
 
-_NCT_IN_TEXT = re.compile(r"^NCT ID:\s*(NCT\d{8})\s*$", re.M)
+# Where a page, a study's JSON or a legacy XML record names its trial: a page that cannot be
+# parsed is still filed under its NCT ID when it has one.
+_NCT_IN_TEXT = re.compile(
+    r'^NCT ID:\s*(NCT\d{8})\s*$|"nctId"\s*:\s*"(NCT\d{8})"|<nct_id>\s*(NCT\d{8})\s*</nct_id>', re.M
+)
 
 
 def parse(extracted: ExtractManifest, settings: Settings, progress: Progress | None = None) -> ParseManifest:
@@ -100,7 +104,7 @@ class _Parsed:
         self, rec: int, path: str, sha256: str, text: str | None, error: str | None, known: str | None, size: int,
         mtime_ns: int,
     ) -> None:  # fmt: skip
-        nct_id = last_updated = reason = None
+        nct_id = last_updated = reason = source_format = None
         stage: RejectedAt | None = None
         extras = 0
         if error is not None or text is None:
@@ -111,10 +115,14 @@ class _Parsed:
             fate = PageFate.UNCHANGED  # touched, not changed: the hash confirms the content
         else:
             try:
-                record = parse_page(text)
+                fmt = format_of(path)
+                if fmt is None:
+                    raise RecordError("file", "name", "no input format reads a file of this name")
+                record = fmt.parse(text)
             except RecordError as exc:
                 fate, stage, reason = PageFate.REJECTED, RejectedAt.PARSE, str(exc)
             else:
+                source_format = record.source_format
                 fate, nct_id, last_updated, extras = (
                     PageFate.PARSED,
                     record.nct_id,
@@ -123,11 +131,12 @@ class _Parsed:
                 )
                 self._hold(rec, sha256, path, record, len(text))
         if nct_id is None and text:
-            m = _NCT_IN_TEXT.search(text, 0, 2000)
-            nct_id = m[1] if m else None
+            m = _NCT_IN_TEXT.search(text, 0, 4000)
+            nct_id = (m[1] or m[2] or m[3]) if m else None
         for key, value in (("batch", self.batch), (REC, rec), ("path", path), ("sha256", sha256), ("nct_id", nct_id),
                            ("last_updated", last_updated), ("fate", fate), ("stage", stage), ("reason", reason),
-                           ("extras", extras), ("size", size), ("mtime_ns", mtime_ns)):  # fmt: skip
+                           ("extras", extras), ("size", size), ("mtime_ns", mtime_ns),
+                           ("source_format", source_format)):  # fmt: skip
             self.fates[key].append(value)
 
     def _hold(self, rec: int, sha256: str, path: str, record: Record, text_bytes: int) -> None:
@@ -161,7 +170,7 @@ def _read_batch(plan: Plan) -> dict[str, list]:
     root = Path(plan.source)
     cols: dict[str, list] = {k: [] for k in PAGE_SCHEMA}
     for item in plan.items:
-        for page in read_landing_item(root, item, plan.limits):
+        for page in read_units(root, item, plan.limits):
             for key in PAGE_SCHEMA:
                 cols[key].append(getattr(page, key))
     cols["known_sha256"] = [plan.known_sha.get(path) for path in cols["path"]]

@@ -14,7 +14,7 @@ from ingest.staged_files import write_staged
 from ingest.workers import Progress, run_batches
 from schemas import CORE_TABLES
 from schemas.validation import REC, validate_batch
-from staging.fate import PageFate, RejectedAt
+from staging.fate import FORMAT_RANK, PageFate, RejectedAt
 from staging.layout import BATCH, final_fates_path, parsed_fates_path, rows_to_load_path, table_path
 from staging.manifest import ParseManifest, ValidateManifest
 from staging.settings import Settings
@@ -54,18 +54,26 @@ def validate(parsed: ParseManifest, settings: Settings, progress: Progress | Non
 def _duplicate_losers(
     staging: Path, batches: list[int], invalid: set[tuple[int, int]] | None = None
 ) -> dict[int, dict[int, str]]:
-    """Two pages with one NCT ID in a run: the later `Last Updated` wins, then the later path;
+    """Two pages with one NCT ID in a run: the later `Last Updated` wins, then the format that
+    carries more (staging.fate.FORMAT_RANK), then the later path;
     pages known to fail validation (`invalid`, as (batch, rec)) cannot win.
     -> {batch: {rec: path of the winner}} for the losers, which are kept as versions only."""
     if not batches:
         return {}
     fates = pl.scan_parquet([parsed_fates_path(staging, b) for b in batches])
-    parsed = fates.filter(pl.col("fate") == PageFate.PARSED).select("batch", REC, "nct_id", "last_updated", "path")
+    parsed = fates.filter(pl.col("fate") == PageFate.PARSED).select(
+        "batch",
+        REC,
+        "nct_id",
+        "last_updated",
+        "path",
+        rank=pl.col("source_format").replace_strict(FORMAT_RANK, default=0),
+    )
     if invalid:
         bad = pl.DataFrame(list(invalid), schema={"batch": pl.Int32, REC: pl.Int32}, orient="row").lazy()
         parsed = parsed.join(bad, on=["batch", REC], how="anti")
     ranked = parsed.with_columns(
-        winner_path=pl.col("path").sort_by(["last_updated", "path"], nulls_last=False).last().over("nct_id"),
+        winner_path=pl.col("path").sort_by(["last_updated", "rank", "path"], nulls_last=False).last().over("nct_id"),
         n=pl.len().over("nct_id"),
     ).filter((pl.col("n") > 1) & (pl.col("path") != pl.col("winner_path")))
     losers: dict[int, dict[int, str]] = {}

@@ -13,7 +13,7 @@ from staging import raw_files
 
 # Raised whenever a staged file's layout or a manifest's fields change: a Dagster
 # re-execution of a run staged by another version must fail clearly, not misread it.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 BATCH = "_batch"  # the batch number column of a staged table frame
 OWNER = "owner.pid"  # the process that stages here; a folder whose owner is gone is abandoned
@@ -26,7 +26,7 @@ PAGE_SCHEMA = {
 FATE_SCHEMA = {
     "batch": pl.Int32, REC: pl.Int32, "path": pl.Utf8, "sha256": pl.Utf8, "nct_id": pl.Utf8,
     "last_updated": pl.Utf8, "fate": pl.Utf8, "stage": pl.Utf8, "reason": pl.Utf8, "extras": pl.Int32,
-    "size": pl.Int64, "mtime_ns": pl.Int64,
+    "size": pl.Int64, "mtime_ns": pl.Int64, "source_format": pl.Utf8,
 }  # fmt: skip
 # What the warehouse holds about landing files (`landing_files`), to decide what to read.
 KNOWN_SCHEMA = {"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "sha256": pl.Utf8}

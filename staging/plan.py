@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 from staging.settings import Limits
 
@@ -21,6 +22,7 @@ class LandingFile:
     size: int
     mtime_ns: int
     error: str | None = None  # set when the file cannot be used at all (permissions, loop)
+    members: tuple[int, int] | None = None  # of a big zip: the range of its members to read
 
     @property
     def is_archive(self) -> bool:
@@ -39,12 +41,15 @@ class Plan:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         plan = asdict(self)
-        plan["items"] = [[i.path, i.size, i.mtime_ns, i.error] for i in self.items]
+        plan["items"] = [[i.path, i.size, i.mtime_ns, i.error, i.members] for i in self.items]
         path.write_text(json.dumps(plan))
 
     @classmethod
     def read(cls, path: Path) -> Plan:
         plan = json.loads(path.read_text())
-        plan["items"] = [LandingFile(*item) for item in plan["items"]]
+        plan["items"] = [
+            LandingFile(*cast("tuple[str, int, int, str | None]", item[:4]), tuple(item[4]) if item[4] else None)
+            for item in plan["items"]
+        ]
         plan["limits"] = Limits(**plan["limits"])
         return cls(**plan)

@@ -30,7 +30,9 @@ class Limits:
     """What one landing file or archive may inflate to before it is rejected as a bomb."""
 
     max_page_bytes: int = 16 * MIB
-    max_archive_bytes: int = 2048 * MIB  # total inflated size of one archive
+    # A single file read as a stream of studies (a JSON array). Archives are held per member
+    # and by compression ratio instead: the registry's full download inflates to gigabytes.
+    max_archive_bytes: int = 2048 * MIB
     max_compression_ratio: int = 200
 
 

@@ -22,11 +22,11 @@ import duckdb
 from schemas import CORE_TABLES, WarehouseTable
 from schemas.core import Trials
 from schemas.lineage import SourceRecords
-from staging.fate import PageFate
+from staging.fate import PageFate, format_rank_sql
 from staging.layout import FATE_SCHEMA, final_fates_path, pages_path, rows_to_load, scanned_path, table_path
 from staging.manifest import RunInfo, ValidateManifest
 from warehouse.ddl import columns, source_records_view
-from warehouse.store import threads
+from warehouse.store import one_row, scalar, threads
 
 LOAD, DUPLICATE, REJECTED, UNCHANGED = PageFate.LOAD, PageFate.DUPLICATE, PageFate.REJECTED, PageFate.UNCHANGED
 
@@ -90,7 +90,7 @@ def load(con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: 
     # In insertion order, DuckDB writes each insert's row groups once; out of order, COMMIT
     # merged and rewrote them. The setting is the database's, not the connection's: fine under
     # the writer lock. Exports keep it off (store.py).
-    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    order = scalar(con.execute("SELECT current_setting('preserve_insertion_order')"))
     own_threads = threads(con)  # see _one_thread
     try:
         con.execute("SET preserve_insertion_order = true")
@@ -160,19 +160,20 @@ def count_changes(ctx: LoadContext) -> dict[str, int]:
 
 def rank_superseded(ctx: LoadContext) -> int:
     """A page for a trial the warehouse already holds from another path wins only if it is
-    newer (Last Updated, then path), the same rule as duplicates within one run. A held row
+    newer (Last Updated, then format, then path), the same rule as duplicates within one run. A held row
     whose page this run read with other bytes stands for no page any more: it supersedes
     nothing. A file that could not be read, or is empty now (the empty hash), says nothing of
     its page, so the held row still stands. -> the pages that lost."""
-    return ctx.con.execute(f"""
+    return scalar(ctx.con.execute(f"""
         UPDATE run_fates o SET fate = '{DUPLICATE}',
                reason = 'duplicate NCT ID: superseded by ' || t.source_path
         FROM trials t
         WHERE o.fate = '{LOAD}' AND o.nct_id = t.nct_id AND t.source_path <> o.path
-          AND (coalesce(t.last_updated::VARCHAR, ''), t.source_path) > (coalesce(o.last_updated, ''), o.path)
+          AND (coalesce(t.last_updated::VARCHAR, ''), {format_rank_sql("t.source_format")}, t.source_path)
+              > (coalesce(o.last_updated, ''), {format_rank_sql("o.source_format")}, o.path)
           AND NOT EXISTS (SELECT 1 FROM run_fates r
                           WHERE r.path = t.source_path AND r.sha256 NOT IN (t.sha256, sha256('')))
-    """).fetchone()[0]  # fmt: skip
+    """))  # fmt: skip
 
 
 def choose_winners(ctx: LoadContext) -> int:
@@ -181,7 +182,7 @@ def choose_winners(ctx: LoadContext) -> int:
     ctx.con.execute(
         f"CREATE OR REPLACE TEMP VIEW winners AS SELECT batch, _rec, nct_id, path, sha256 FROM run_fates WHERE fate = '{LOAD}'"
     )
-    return ctx.con.execute("SELECT count(*) FROM winners").fetchone()[0]
+    return scalar(ctx.con.execute("SELECT count(*) FROM winners"))
 
 
 def _snapshot() -> str:
@@ -208,7 +209,7 @@ def replace_core_rows(ctx: LoadContext) -> tuple[dict[str, int], list[str]]:
         name = model.__table__.name
         if replace_table(ctx, model):
             changed.append(name)
-        rows[name] = ctx.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        rows[name] = scalar(ctx.con.execute(f"SELECT count(*) FROM {name}"))
     return rows, changed
 
 
@@ -228,7 +229,7 @@ def replace_table(ctx: LoadContext, model: type[WarehouseTable]) -> bool:
     keep = "WHERE (s._batch, s._rec) IN (SELECT (batch, _rec) FROM winners)" if ctx.superseded else ""
     staged = f"read_parquet({ctx.staged(lambda b: rows_to_load(ctx.staging, name, b))}) s {keep}"
     with _one_thread(con) if name == "trials" else contextlib.nullcontext():
-        count = con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {staged}").fetchone()[0]
+        count = scalar(con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {staged}"))
     if name == "trials" and count != ctx.winners:
         raise RuntimeError(
             f"staged trials rows ({count:,}) do not match the {ctx.winners:,} trials to load: nothing was loaded"
@@ -299,7 +300,9 @@ def record_landing_files(ctx: LoadContext) -> None:
     )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE landed AS
-        SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc WHERE sc.is_archive
+        SELECT sc.path, sc.size, sc.mtime_ns, NULL::VARCHAR AS sha256 FROM scanned sc
+        -- Files that hold pages of their own (archives, JSON arrays) are known by size and mtime.
+        WHERE sc.is_archive OR sc.path IN (SELECT DISTINCT split_part(path, '::', 1) FROM run_fates WHERE contains(path, '::'))
         UNION ALL
         -- From the fates, which list every page read: the raw store files hold only the
         -- pages whose bytes it did not hold yet.
@@ -330,11 +333,11 @@ def record_rejections(ctx: LoadContext) -> int:
           AND NOT EXISTS (SELECT 1 FROM rejected_records r WHERE r.sha256 = o.sha256 AND r.source_path = o.path)
     """, [run_id])  # fmt: skip
     # Only earlier runs' rejections: one made now is not fixed by a page loaded beside it.
-    return con.execute("""
+    return scalar(con.execute("""
         UPDATE rejected_records SET resolved_at = getvariable('now')
         WHERE resolved_at IS NULL AND run_id <> ?
           AND (source_path IN (SELECT path FROM winners) OR nct_id IN (SELECT nct_id FROM winners))
-    """, [run_id]).fetchone()[0]  # fmt: skip
+    """, [run_id]))  # fmt: skip
 
 
 def summarize(
@@ -373,7 +376,7 @@ def summarize(
 
 def record_run(ctx: LoadContext, result: LoadResult, validated: ValidateManifest) -> None:
     run = ctx.run
-    files_seen = ctx.con.execute("SELECT count(*) FROM scanned").fetchone()[0]
+    files_seen = scalar(ctx.con.execute("SELECT count(*) FROM scanned"))
     ctx.con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, getvariable('now'), ?, ?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?)",
         [run.run_id, run.started_at, files_seen, result.pages_new, result.pages_changed, result.pages_unchanged,
@@ -466,11 +469,11 @@ def _refuse_if_warehouse_changed(con: duckdb.DuckDBPyConnection) -> None:
     neither parsed nor stored again: it must already be in this warehouse. It is not when the
     warehouse file was replaced or restored between the run's extract and its load (a Dagster
     run takes no lock across its steps); loading would then leave those pages out for good."""
-    missing, example = con.execute(f"""
+    missing, example = one_row(con.execute(f"""
         SELECT count(*), any_value(o.path) FROM run_fates o
         WHERE o.fate = '{UNCHANGED}'
           AND NOT EXISTS (SELECT 1 FROM source_pages s WHERE s.sha256 = o.sha256 AND s.source_path = o.path)
-    """).fetchone()  # fmt: skip
+    """))  # fmt: skip
     if missing:
         raise WarehouseChanged(
             f"{missing:,} pages this run found unchanged are not in the warehouse (for example {example}): the "
@@ -511,4 +514,4 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, rows: str, types: dict[str, str
     and 0.0 and -0.0 another. Equal before the delete and after the insert when a table's
     rows came back unchanged; the sum does not depend on row order."""
     values = ", ".join(f"to_json(CAST({name} AS {sql_type}))" for name, sql_type in types.items())
-    return con.execute(f"SELECT count(*), sum(hash({values})) FROM {rows}").fetchone()
+    return one_row(con.execute(f"SELECT count(*), sum(hash({values})) FROM {rows}"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import random
 import shutil
@@ -299,6 +300,26 @@ def zip_bomb_members() -> list[tuple[str, bytes]]:
     ]
 
 
+def json_study(nct_id: str) -> dict:
+    """A real API v2 study (the first shared JSON record) under another NCT ID."""
+    study = json.loads(next(iter(sorted((SHARED / "ctgov-json").glob("*.json")))).read_text())
+    study["protocolSection"]["identificationModule"]["nctId"] = nct_id
+    return study
+
+
+def cut_array() -> bytes:
+    """Two whole studies, then a third cut off mid-way: a download that stopped."""
+    whole = json.dumps([json_study(nct(602)), json_study(nct(603)), json_study(nct(604))])
+    return whole[: len(whole) - 2000].encode()
+
+
+XML_BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<clinical_study><id_info><nct_id>NCT00000609</nct_id></id_info><brief_title>&lol3;</brief_title></clinical_study>
+"""
+
+
 ZIP_BOMB = zip_file(zip_bomb_members, declare_size("liar.txt", 5_000))
 TAR_BOMB = hostile_tar(4 * 1024 * MIB)
 
@@ -418,6 +439,17 @@ CASES: list[Case] = [
     Case("hostile.tar.gz::link.txt", Rejected(("is a link",))),
     Case("hostile.tar.gz::bomb.txt", Rejected(("bomb", "4,294,967,296 bytes", "not read"))),
     Case("hostile.tar.gz::after.txt", NotRead("behind the bomb in one gzip stream")),
+    # The registry's own formats: each broken file is rejected with a reason; what can load does.
+    Case("study.json", Loads(nct(601)), raw_file(lambda: json.dumps(json_study(nct(601))).encode())),
+    Case("not-json.json", Rejected(("not valid JSON",)), text_file("{this is not JSON, nctId: NCT00000699")),
+    Case("no-protocol.json", Rejected(("protocolSection",)), text_file('{"derivedSection": {}}')),
+    Case("no-nct-id.json", Rejected(("no NCT ID",)),
+         raw_file(lambda: json.dumps({"protocolSection": {"identificationModule": {}}}).encode())),
+    Case(f"cut-array.json::{nct(602)}", Loads(nct(602)), raw_file(cut_array)),
+    Case(f"cut-array.json::{nct(603)}", Loads(nct(603))),
+    Case("cut-array.json::rest", Rejected(("cut off", "2 complete studies"))),
+    Case("broken.xml", Rejected(("not well-formed XML",)), text_file("<clinical_study><nct_id>NCT00000608</nct_id>")),
+    Case("bomb.xml", Rejected(("entity expansion is refused",)), text_file(XML_BOMB)),
 ]  # fmt: skip
 
 
