@@ -83,6 +83,7 @@ def extract_facts(text: str, context: str | None = None) -> list[Fact]:
     last_end = 0
     assigned: Value | None = None
     pending: Value | None = None  # a threshold before any mention: "3 months or longer expected survival"
+    before: str | re.Match[str] | None  # the text before an age mention; the condition before a threshold
     for i, tok in enumerate(tokens):
         open_group = group if assigned is None else []
         if isinstance(tok, Value) and _postfix_mention(s, tok, tokens[i + 1 : i + 2], open_group):

@@ -125,7 +125,7 @@ def _pint_factor(concept: str, unit: str, target: str) -> float | None:
 
 
 @cache
-def _registry():  # type: ignore[no-untyped-def]
+def _registry():
     import pint
 
     return pint.UnitRegistry()
