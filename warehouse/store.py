@@ -19,6 +19,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -27,6 +28,76 @@ from warehouse.ddl import all_ddl, placeholder_views
 
 class WarehouseBusy(RuntimeError):
     pass
+
+
+class WarehouseVersionError(RuntimeError):
+    """The file was written by a DuckDB this project's engine cannot read; the message is one
+    line saying how to rebuild it."""
+
+
+# New files are created in the storage format of DuckDB 1.5: under the default (0.10-compatible)
+# format DuckDB 1.5 ignores `USING COMPRESSION zstd` on VARCHAR columns and stores prose
+# uncompressed. The pinned shell reads this format; an older file keeps its own on reopening.
+STORAGE_COMPATIBILITY = "v1.5.0"
+# Storage version numbers the pinned DuckDB (1.5.x) reads: they are in the file header and in
+# DuckDB's error when it refuses a file. Bump with the duckdb pin.
+READABLE_STORAGE_VERSIONS = range(64, 69)
+_MAGIC = b"DUCK"
+
+
+def storage_version(path: Path) -> tuple[int, str] | None:
+    """(storage version number, version of the DuckDB that created it) from a DuckDB file's
+    header, or None when `path` is missing or not a DuckDB file. The main header follows an
+    8-byte checksum: magic, a little-endian u64 version number, 32 bytes of flags, then the
+    creating library's version string."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(84)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    if len(head) < 84 or head[8:12] != _MAGIC:
+        return None
+    number = int.from_bytes(head[12:20], "little")
+    library = head[52:84].split(b"\0", 1)[0].decode("ascii", "replace")
+    return number, library
+
+
+def _rebuild_message(path: Path, detail: str) -> str:
+    return (
+        f"{path} {detail}, which duckdb {duckdb.__version__} cannot read: rebuild it by moving "
+        f"{path.name} and {raw_store(path).name}/ aside and running the ingest again on the landing folder"
+    )
+
+
+def check_storage_version(path: Path) -> None:
+    """Raise `WarehouseVersionError` when `path` was written by a DuckDB whose storage format
+    this engine cannot read (for example 2.0). Checked before any work: DuckDB would refuse
+    the file too, but with a multi-line error in the middle of a run."""
+    found = storage_version(path)
+    if found is None or found[0] in READABLE_STORAGE_VERSIONS:
+        return
+    number, library = found
+    newer = "a newer" if number > READABLE_STORAGE_VERSIONS[-1] else "an older"
+    raise WarehouseVersionError(
+        _rebuild_message(path, f"was written by {newer} DuckDB ({library or 'unknown'}, storage version {number})")
+    )
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect` with the version guard: a file of another storage version is refused
+    with a one-line `WarehouseVersionError`, never opened."""
+    check_storage_version(path)
+    # Only a new file takes the setting: passing it for an existing one changes nothing there but
+    # makes DuckDB refuse a second connection to the file opened without it in this process.
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {} if path.exists() else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+    )
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if "version number" in str(exc):
+            raise WarehouseVersionError(_rebuild_message(path, str(exc).splitlines()[0].rstrip("."))) from None
+        raise
 
 
 _held: dict[Path, int] = {}  # lock files this process holds -> nesting depth
@@ -84,7 +155,7 @@ def open_for_write(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     Everything done on it is published when the block exits without an exception."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path))
+        con = connect(path)
         target = None
     except duckdb.Error as exc:
         if not _is_lock_conflict(exc):
@@ -100,7 +171,7 @@ def open_for_write(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             shutil.copyfile(wal, next_wal)
         else:
             next_wal.unlink(missing_ok=True)
-        con = duckdb.connect(str(path))
+        con = connect(path)
     try:
         configure(con)
         ensure_schema(con)
@@ -133,9 +204,22 @@ MEMORY_LIMIT_MB = 500
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 
 
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """`result.fetchone()` for a query that always returns a row (an aggregate without GROUP
+    BY, a setting, the count an INSERT or UPDATE returns): typed without its `None`."""
+    row = result.fetchone()
+    assert row is not None, "the query returned no row"
+    return row
+
+
+def scalar(result: duckdb.DuckDBPyConnection) -> Any:
+    """The first value of `one_row(result)`: `scalar(con.execute("SELECT count(*) ..."))`."""
+    return one_row(result)[0]
+
+
 def threads(con: duckdb.DuckDBPyConnection) -> int:
     """DuckDB's thread count on this connection, to put back after a block that changes it."""
-    return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    return int(scalar(con.execute("SELECT current_setting('threads')")))
 
 
 def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
