@@ -93,9 +93,9 @@ NUMBER = re.compile(
 )
 # Where a threshold can start: a comparator or a number.
 ANCHOR = re.compile(
-    r"[<>≤≥\d]|(?<!\w)(?:greater|more|higher|older|less|lower|younger|fewer|no|not|at|up|over|above"
-    r"|under|below|minimum|maximum|min|max|exceeding|in\s+excess|equal)(?!\w)",
-    re.IGNORECASE,
+    r"[<>≤≥0-9]|(?<![A-Za-z])(?=[abefghilmnouy])(?:greater|more|higher|older|less|lower|younger|fewer|no|not|at"
+    r"|up|over|above|under|below|minimum|maximum|min|max|exceeding|in\s+excess|equal)(?![A-Za-z])",
+    re.IGNORECASE | re.ASCII,
 )
 
 
