@@ -44,7 +44,7 @@ def warehouse_checks(
                 "scope": checked.scope.label,
                 "trials_loaded_by_run": checked.scope.run_trials,
                 **({"rows_checked": out.rows_checked} if out.rows_checked is not None else {}),
-                **out.metadata,
+                **out.metadata,  # type: ignore[dict-item]  # dict[str, object] vs dagster's RawMetadataValue
             },
         )
 

@@ -143,7 +143,7 @@ def warehouse_tables(
         # Under the run id extract staged with, which names the run's raw files: a Dagster
         # re-execution from a later step has its own run id but loads the pages read before.
         result = load(con, validated_records, raw_store(warehouse.warehouse))
-        metadata: dict[str, object] = {f"rows/{name}": count for name, count in result.rows.items()}
+        metadata: dict[str, int | dg.MetadataValue] = {f"rows/{name}": count for name, count in result.rows.items()}
         metadata.update(
             trials_loaded=result.trials_loaded,
             pages_new=result.pages_new,

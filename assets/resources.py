@@ -16,7 +16,7 @@ from warehouse.store import configure
 _DEFAULTS = s.Settings()
 
 
-class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class WarehouseResource(dg.ConfigurableResource):
     source_dir: str = s.default_source()
     warehouse_path: str = s.default_warehouse()
     exports_dir: str = s.default_exports()

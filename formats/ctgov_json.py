@@ -85,7 +85,8 @@ def _loads(text: str, what: str) -> Any:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _studies(data: Any) -> list[Any]:

@@ -17,7 +17,7 @@ from ingest.workers import hand_back_polars_memory
 from staging import settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--workdir", type=Path, default=Path("bench/work"))
     bench.add_argument("--results", type=Path, default=Path("bench/RESULTS.md"))
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "ingest":
         return run_ingest(args)
     if args.command == "synth":

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from schemas import CORE_TABLES, WarehouseTable
-from warehouse.store import WarehouseBusy, configure, ensure_schema, writer_lock
+from warehouse.store import WarehouseBusy, configure, ensure_schema, scalar, writer_lock
 
 ALL_ROWS = "all rows"
 RUN_TRIALS = "trials loaded by the run"
@@ -65,7 +65,7 @@ def scopes_for(con: duckdb.DuckDBPyConnection, check_names: list[str]) -> dict[s
         "CREATE OR REPLACE TEMP TABLE run_trials AS SELECT DISTINCT nct_id FROM trial_versions WHERE first_seen = $at",
         {"at": latest[1]},
     )
-    loaded = con.execute("SELECT count(*) FROM run_trials").fetchone()[0]
+    loaded = scalar(con.execute("SELECT count(*) FROM run_trials"))
     # A run stores the pages it read with its start as first_seen (warehouse/load.py); `>=`
     # also takes in runs that started later but loaded first: more rows read, none missed.
     started = con.execute("SELECT started_at FROM ingest_runs WHERE run_id = ?", [latest[0]]).fetchall()
@@ -73,7 +73,7 @@ def scopes_for(con: duckdb.DuckDBPyConnection, check_names: list[str]) -> dict[s
         "CREATE OR REPLACE TEMP TABLE run_pages AS SELECT sha256 FROM source_pages WHERE first_seen >= $at",
         {"at": started[0][0] if started else None},
     )
-    pages = con.execute("SELECT count(*) FROM run_pages").fetchone()[0]
+    pages = scalar(con.execute("SELECT count(*) FROM run_pages"))
     # Runs are ordered by their clock; if it stepped back (NTP, a restored VM), the newest run
     # inserted is not the newest by time, and every row is read.
     newest = con.execute("SELECT run_id FROM ingest_runs ORDER BY rowid DESC LIMIT 1").fetchone()

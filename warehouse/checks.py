@@ -15,7 +15,7 @@ import pandera.errors
 from schemas import ALL_TABLES, CORE_TABLES, primary_key
 from schemas.validation import rules_hold
 from warehouse.check_log import RUN_TRIALS, Scope, record, scopes_for
-from warehouse.store import configure
+from warehouse.store import configure, scalar
 
 # Trials whose rows `pandera_rules` validates again: this run's, at most SAMPLE of them, the
 # first in NCT order. Every row was already validated before the load (the validate stage
@@ -52,10 +52,12 @@ def unique_keys(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
     for model in TABLES:
         key = ", ".join(primary_key(model))
         name = model.__table__.name
-        dupes = con.execute(
-            f"SELECT count(*) FROM (SELECT {key} FROM {name} WHERE {scope.rows_of(model)} "
-            "GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()[0]
+        dupes = scalar(
+            con.execute(
+                f"SELECT count(*) FROM (SELECT {key} FROM {name} WHERE {scope.rows_of(model)} "
+                "GROUP BY ALL HAVING count(*) > 1)"
+            )
+        )
         if dupes:
             problems.append(f"{name}: {dupes} key values ({key}) appear more than once")
     return Outcome(problems, metadata={"tables": len(TABLES)})
@@ -67,10 +69,12 @@ def referential_integrity(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outco
         name = model.__table__.name
         for cols, (target, target_cols) in model.__table__.references.items():
             on = " AND ".join(f"c.{a} = p.{b}" for a, b in zip(cols, target_cols, strict=True))
-            orphans = con.execute(
-                f"SELECT count(*) FROM {name} c WHERE {scope.rows_of(model, 'c.')} "
-                f"AND NOT EXISTS (SELECT 1 FROM {target} p WHERE {on})"
-            ).fetchone()[0]
+            orphans = scalar(
+                con.execute(
+                    f"SELECT count(*) FROM {name} c WHERE {scope.rows_of(model, 'c.')} "
+                    f"AND NOT EXISTS (SELECT 1 FROM {target} p WHERE {on})"
+                )
+            )
             if orphans:
                 problems.append(f"{name}: {orphans} rows with no matching {target} ({', '.join(cols)})")
     return Outcome(problems)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from schemas import ALL_TABLES, WarehouseTable, primary_key
 from schemas.core import Trials
 from schemas.record_extras import RECORD_EXTRA_TABLES
 from staging.raw_files import in_records_layout
 
-_SCALARS: dict[type[pl.DataType], str] = {
+_SCALARS: dict[DataTypeClass, str] = {
     pl.Utf8: "VARCHAR",
     pl.Int32: "INTEGER",
     pl.Int64: "BIGINT",
@@ -22,7 +23,7 @@ _SCALARS: dict[type[pl.DataType], str] = {
 }
 
 
-def duckdb_type(dtype: pl.DataType) -> str:
+def duckdb_type(dtype: pl.DataType | DataTypeClass) -> str:
     if isinstance(dtype, pl.List):
         return duckdb_type(dtype.inner) + "[]"
     if isinstance(dtype, pl.Datetime):

@@ -24,7 +24,7 @@ from schemas import ALL_TABLES
 from staging.raw_files import in_records_layout
 from warehouse.ddl import source_records_select
 from warehouse.load import LoadResult
-from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB, threads
+from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB, scalar, threads
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _plan_copies(
         # `source_records` is `source_pages` left-joined to the page bytes, one row each:
         # counting the view read every raw file.
         counted = "source_pages" if name == "source_records" else name
-        rows[name] = con.execute(f"SELECT count(*) FROM {counted}").fetchone()[0]
+        rows[name] = scalar(con.execute(f"SELECT count(*) FROM {counted}"))
         if name == "source_records":
             copies += _source_records_copies(
                 con, partial / name, previous / name if previous else None, raw_root, changed
