@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 
+from staging.settings import default_warehouse
 from warehouse.search import fts_extension_path
-from warehouse.store import check_storage_version
+from warehouse.store import WarehouseVersionError, check_storage_version
 
 
 def shell_binary() -> Path:
@@ -51,3 +53,19 @@ def open_shell(warehouse: Path, sql: str | None = None) -> int:
     check_storage_version(warehouse)
     check_shell_version()
     return subprocess.call(shell_command(warehouse, sql))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m warehouse.shell [WAREHOUSE [SQL]]`, for `make sql`: the warehouse defaults to
+    `TRIAL_WAREHOUSE_DB` or `warehouse/trials.duckdb`. Problems are one line on stderr, exit 1."""
+    args = sys.argv[1:] if argv is None else argv
+    warehouse = Path(args[0] if args else default_warehouse())
+    try:
+        return open_shell(warehouse, args[1] if len(args) > 1 else None)
+    except (WarehouseVersionError, FileNotFoundError, RuntimeError) as exc:
+        print(f"sql: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

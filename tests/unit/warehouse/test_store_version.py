@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from warehouse.shell import main
 from warehouse.store import (
     READABLE_STORAGE_VERSIONS,
     WarehouseVersionError,
@@ -89,3 +90,11 @@ def test_a_new_file_stores_prose_with_zstd(tmp_path: Path) -> None:
             "SELECT DISTINCT compression FROM pragma_storage_info('c') WHERE segment_type = 'VARCHAR'"
         ).fetchall()
     assert used == [("ZSTD",)]
+
+
+def test_the_sql_shell_refuses_a_newer_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _written(tmp_path / "trials.duckdb")
+    _bump(path, READABLE_STORAGE_VERSIONS[-1] + 1)
+    assert main([str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"sql: {path} was written by a newer DuckDB")
