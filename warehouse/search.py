@@ -8,13 +8,17 @@ condition, per intervention and per criterion line. Analysts asking "trials whos
 mention X" want the matching lines, not only the trials: `search_criteria(term)` returns them,
 `search_trials(term)` ranks trials by the sum of their documents' scores and shows the best one.
 
-The index is rebuilt whole by `refresh_search_index(con)`: the extension has no incremental
-update, and a rebuild reads only the warehouse's own tables.
+`refresh_search_index(con)` rebuilds the index whole with the extension's `create_fts_index`;
+`refresh_search_index(con, nct_ids)` replaces only the documents of the trials a run loaded, with
+the same tokenizer, stemmer and stopwords, in the extension's own tables (the extension has no
+incremental update, and a full rebuild at registry size takes longer than a small run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,23 +57,57 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"LOAD '{fts_extension_path()}'")
 
 
-def _documents_sql() -> str:
+def _documents_select(where: str = "true") -> str:
+    """(nct_id, source, ordinal, text) of every document of the trials matching `where`."""
     parts = [
         f"SELECT nct_id, '{name}' AS source, ordinal, text FROM ({select}) AS s(nct_id, ordinal, text)"
         for name, select in SOURCES.items()
     ]
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE length(text) > 0 AND ({where})"
+
+
+def _documents_sql() -> str:
     # Ordered by trial so a trial's documents sit together: the result join reads few row groups.
     return (
         f"CREATE OR REPLACE TABLE {DOCUMENTS} AS "
         "SELECT CAST(row_number() OVER (ORDER BY nct_id, source, ordinal) AS UINTEGER) AS doc_id, * "
-        f"FROM ({' UNION ALL '.join(parts)}) WHERE length(text) > 0 ORDER BY doc_id"
+        f"FROM ({_documents_select()}) ORDER BY doc_id"
     )
 
 
-def refresh_search_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the documents, the BM25 index and the macros from the current tables. Call after
-    a load commits (or inside its transaction), on a read-write connection."""
+@contextlib.contextmanager
+def _ordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The pipeline turns insertion order off (store.configure); the index needs its ORDER BYs kept."""
+    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(before).lower()}")
+
+
+def has_search_index(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'terms'", [INDEX_SCHEMA]
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def refresh_search_index(con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] | None = None) -> None:
+    """Keep the documents, the BM25 index and the macros in step with the tables. With `nct_ids`
+    (the trials a run loaded, changed or removed), only their documents are replaced; without,
+    or when there is no index yet, everything is rebuilt. Call after a load's inserts, in its
+    transaction or after the commit, on a read-write connection."""
     load_fts(con)
+    with _ordered(con):
+        if nct_ids is not None and has_search_index(con):
+            _update(con, sorted(set(nct_ids)))
+        else:
+            _rebuild(con)
+    create_macros(con)
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_documents_sql())
     con.execute(
         f"PRAGMA create_fts_index('{DOCUMENTS}', 'doc_id', 'text', stemmer = 'porter', "
@@ -78,7 +116,74 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> None:
     # Postings sorted by term: a query reads the row groups of its own terms only (zone maps)
     # instead of every posting in the index.
     con.execute(f"CREATE OR REPLACE TABLE {INDEX_SCHEMA}.terms AS SELECT * FROM {INDEX_SCHEMA}.terms ORDER BY termid")
-    create_macros(con)
+
+
+def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
+    """Replace the documents of `nct_ids` in the index as `create_fts_index` would have built
+    them: same tokenize, stopwords (before stemming) and Porter stems; df and stats updated."""
+    if not nct_ids:
+        return
+    ix = INDEX_SCHEMA
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE search_changed AS SELECT DISTINCT unnest(?::VARCHAR[]) AS nct_id", [nct_ids]
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_gone AS
+        SELECT dk.docid FROM {ix}.docs AS dk JOIN {DOCUMENTS} AS s ON s.doc_id = dk.name
+        WHERE s.nct_id IN (SELECT nct_id FROM search_changed)"""
+    )
+    con.execute(
+        f"""UPDATE {ix}.dict SET df = dict.df - gone.n
+        FROM (SELECT termid, count(DISTINCT docid) AS n FROM {ix}.terms
+              WHERE docid IN (SELECT docid FROM search_gone) GROUP BY termid) AS gone
+        WHERE dict.termid = gone.termid"""
+    )
+    con.execute(f"DELETE FROM {ix}.terms WHERE docid IN (SELECT docid FROM search_gone)")
+    con.execute(f"DELETE FROM {ix}.docs WHERE docid IN (SELECT docid FROM search_gone)")
+    con.execute(f"DELETE FROM {DOCUMENTS} WHERE nct_id IN (SELECT nct_id FROM search_changed)")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_new AS
+        SELECT CAST((SELECT coalesce(max(doc_id), 0) FROM {DOCUMENTS})
+                    + row_number() OVER (ORDER BY nct_id, source, ordinal) AS UINTEGER) AS doc_id,
+               (SELECT coalesce(max(docid), -1) FROM {ix}.docs)
+                    + row_number() OVER (ORDER BY nct_id, source, ordinal) AS docid,
+               nct_id, source, ordinal, text
+        FROM ({_documents_select("nct_id IN (SELECT nct_id FROM search_changed)")})"""
+    )
+    con.execute(f"INSERT INTO {DOCUMENTS} SELECT doc_id, nct_id, source, ordinal, text FROM search_new ORDER BY doc_id")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_new_terms AS
+        SELECT t.docid, stem(t.w, 'porter') AS term
+        FROM (SELECT docid, unnest({ix}.tokenize(text)) AS w FROM search_new) AS t
+        WHERE t.w IS NOT NULL AND len(t.w) > 0 AND t.w NOT IN (SELECT sw FROM {ix}.stopwords)"""
+    )
+    con.execute(
+        f"""INSERT INTO {ix}.dict
+        SELECT (SELECT coalesce(max(termid), -1) FROM {ix}.dict) + row_number() OVER (ORDER BY term), term, 0
+        FROM (SELECT DISTINCT term FROM search_new_terms WHERE term NOT IN (SELECT term FROM {ix}.dict))"""
+    )
+    con.execute(
+        f"""INSERT INTO {ix}.terms
+        SELECT n.docid, 0, d.termid FROM search_new_terms AS n JOIN {ix}.dict AS d ON d.term = n.term
+        ORDER BY d.termid"""
+    )
+    con.execute(
+        f"""UPDATE {ix}.dict SET df = dict.df + added.n
+        FROM (SELECT d.termid, count(DISTINCT n.docid) AS n FROM search_new_terms AS n
+              JOIN {ix}.dict AS d ON d.term = n.term GROUP BY d.termid) AS added
+        WHERE dict.termid = added.termid"""
+    )
+    con.execute(
+        f"""INSERT INTO {ix}.docs
+        SELECT s.docid, s.doc_id, coalesce(c.len, 0) FROM search_new AS s
+        LEFT JOIN (SELECT docid, count(*) AS len FROM search_new_terms GROUP BY docid) AS c USING (docid)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {ix}.stats AS
+        SELECT count(docid) AS num_docs, sum(len) / count(len) AS avgdl FROM {ix}.docs"""
+    )
+    for temp in ("search_changed", "search_gone", "search_new", "search_new_terms"):
+        con.execute(f"DROP TABLE {temp}")
 
 
 def _scores_sql(term: str) -> str:

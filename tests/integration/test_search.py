@@ -7,6 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from tests.integration.conftest import SEED, connect, landing_with_shared, run
 from warehouse.search import load_fts, refresh_search_index, search
 from warehouse.store import connect as connect_for_write
@@ -51,10 +53,20 @@ def test_criteria_search_returns_every_matching_line(tmp_path: Path) -> None:
     assert all(word.search(text) and score > 0 for *_, score, text in found)
 
 
+def _scored(database: Path, terms: list[str]) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        load_fts(con)
+        return {
+            term: con.execute(
+                "SELECT nct_id, source, ordinal, round(score, 9), text FROM search_documents_scored(?) ORDER BY ALL",
+                [term],
+            ).fetchall()
+            for term in terms
+        }
+
+
 def test_an_incremental_run_that_changes_a_page_changes_the_results(tmp_path: Path) -> None:
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    shutil.copy(SEED, landing / SEED.name)
+    landing = landing_with_shared(tmp_path / "landing")
     run(landing, tmp_path)
     _indexed(tmp_path)
     with connect(tmp_path) as con:
@@ -65,10 +77,21 @@ def test_an_incremental_run_that_changes_a_page_changes_the_results(tmp_path: Pa
     assert item in text
     page.write_text(text.replace(item, "2. Patients treated with zanubrutinib with advanced", 1), encoding="utf-8")
     run(landing, tmp_path)
-    _indexed(tmp_path)
+    database = tmp_path / "trials.duckdb"
+    with connect_for_write(database) as con:
+        refresh_search_index(con, [SEED.stem])  # only the trial the run changed
     with connect(tmp_path) as con:
         hits = search(con, "zanubrutinib")
         lines = con.execute("SELECT nct_id, text FROM search_criteria('zanubrutinib')").fetchall()
     assert [h.nct_id for h in hits] == [SEED.stem]
     assert len(lines) == 1 and lines[0][0] == SEED.stem
     assert lines[0][1].startswith("Patients treated with zanubrutinib with advanced")
+    # The update scores every document as a full rebuild of the same tables does.
+    terms = ["zanubrutinib", "advanced breast cancer", "pregnant", "hepatitis B"]
+    updated = _scored(database, terms)
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(database, rebuilt)
+    with connect_for_write(rebuilt) as con:
+        refresh_search_index(con)
+    assert all(updated[term] for term in terms)
+    assert updated == _scored(rebuilt, terms)
