@@ -37,6 +37,8 @@ class _Mention:
 
 # Between two mentions that share one threshold: only joining words ("AST and ALT", "AST/ALT").
 _JOIN = re.compile(r"^[\s,/&()\[\]]*(?:(?:and|or|and/or|serum|total|the|plus)[\s,/&()\[\]]*)*$", re.IGNORECASE)
+# A qualifier in brackets between two joined mentions: "ALP (in the absence of bone disease), ALT".
+_PARENTHESES = re.compile(r"\([^()]*\)")
 # A sentence or clause end: what comes after is read apart.
 _BREAK = re.compile(r";|\.\s+(?=[A-Z(\d])|\.$|:\s*\d+\.\s")
 # Between a mention and a bare number ("ECOG 0-1", "Zubrod 0-2"): a few plain words at most.
@@ -97,7 +99,7 @@ def extract_facts(text: str, context: str | None = None) -> list[Fact]:
                 group, assigned, group_end, pending = [tok.concept], pending, tok.end, None
                 continue
             pending = None
-            if group and assigned is None and _JOIN.match(s[group_end : tok.start]):
+            if group and assigned is None and _JOIN.match(_PARENTHESES.sub("", s[group_end : tok.start])):
                 group.append(tok.concept)
             else:
                 group, assigned = [tok.concept], None
