@@ -91,15 +91,18 @@ _SAME_SCALE = {("mL/min", "mL/min/1.73m2"), ("mL/min/1.73m2", "mL/min")}
 
 @cache
 def conversion(concept: str, unit: str | None) -> tuple[str | None, float | None, float]:
-    """-> (canonical unit, factor, offset): canonical = value * factor + offset; factor None = no conversion.
+    """-> (canonical unit, factor, offset): canonical = value * factor + offset; (None, None, 0) = none known.
 
     Computed with pint on first use of each (concept, unit) pair and cached, so no value pays
     for pint's parsing.
     """
     target = CANONICAL.get(concept)
     if unit is None:
-        # unitless scales are canonical as written; a lab number written without a unit is not guessed
-        return (None, 1.0, 0.0) if target is None else (target, None, 0.0)
+        # Unitless scales are canonical as written, and so are ages and BMIs (always years and
+        # kg/m2 when no unit is written); a lab number without a unit is not guessed.
+        if target is None or concept in ("age", "bmi"):
+            return target, 1.0, 0.0
+        return None, None, 0.0
     if unit == "xULN":
         return "xULN", 1.0, 0.0
     if unit == target or (unit, target) in _SAME_SCALE:
@@ -107,8 +110,9 @@ def conversion(concept: str, unit: str | None) -> tuple[str | None, float | None
     if concept == "hba1c" and unit == "mmol/mol":
         return "%", 1 / 10.929, 2.15  # IFCC -> NGSP master equation (affine, not a unit factor)
     if target is None or unit not in _PINT_NAME or target not in _PINT_NAME:
-        return target, None, 0.0
-    return target, _pint_factor(concept, unit, target), 0.0
+        return None, None, 0.0
+    factor = _pint_factor(concept, unit, target)
+    return (target if factor is not None else None), factor, 0.0
 
 
 def _pint_factor(concept: str, unit: str, target: str) -> float | None:

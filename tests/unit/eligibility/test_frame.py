@@ -99,3 +99,11 @@ def test_heading_context_reaches_the_lines_below(facts: pl.DataFrame) -> None:
     assert trial.filter(criterion_ordinal=11).select("concept", "low", "unit").rows() == [
         ("life_expectancy", 2.0, "months")
     ]
+
+
+def test_unitless_ages_are_years_and_unitless_labs_stay_unconverted(facts: pl.DataFrame) -> None:
+    ages = facts.filter(pl.col("concept") == "age", pl.col("unit").is_null())
+    assert ages.height and (ages.get_column("canonical_unit") == "years").all()
+    assert ages.select((pl.col("canonical_low").eq_missing(pl.col("low"))).all()).item()
+    labs = facts.filter(pl.col("concept").is_in(["platelets", "wbc", "anc"]), pl.col("unit").is_null())
+    assert labs.height and labs.get_column("canonical_unit").null_count() == labs.height
