@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from eligibility.concepts import ALLOWED_UNITS, EXPANDS, GROUP_CONCEPT, MENTION, SCALE_RANGE, SCALES
 from eligibility.grammar import ANCHOR, Bound, Value, normalize, read_value
+from eligibility.units import conversion
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,8 @@ def extract_facts(text: str, context: str | None = None) -> list[Fact]:
             if not _continues(gap, assigned, tok):
                 group = []
                 continue
+            if _restates(group, assigned, tok):
+                continue  # "≥750/mm^3 (≥0.75 x 10^9/L)": one threshold, kept in its first unit
             before = _CONDITION_BEFORE.search(gap)
             _emit(facts, group, tok, s, before.group(1).strip() if before else None, inherit=assigned)
             assigned = tok
@@ -198,6 +201,25 @@ def _continues(gap: str, last: Value, v: Value) -> bool:
     if v.form == "exact":  # "QTc > 450 ms (male) / 470 ms (female)": takes the comparator before it
         return same_unit and last.direction is not None and last.bounds[0].unit is not None
     return v.form in ("cmp", "range", "list") and (v.form != "list" or same_unit)
+
+
+def _restates(group: list[str | None], last: Value, v: Value) -> bool:
+    """Whether `v` is `last` again in another unit (equal within 10% once both are converted)."""
+    if v.direction is None or v.direction != last.direction or len(v.bounds) != 1 or len(last.bounds) != 1:
+        return False
+    a, b = last.bounds[0], v.bounds[0]
+    if a.unit is None or b.unit is None or a.unit == b.unit:
+        return False
+    x, y = (a.low, b.low) if a.low is not None else (a.high, b.high)
+    for concept in group:
+        if concept is None or x is None or y is None:
+            continue
+        unit_a, fa, oa = conversion(concept, a.unit)
+        unit_b, fb, ob = conversion(concept, b.unit)
+        if fa is not None and fb is not None and unit_a == unit_b:
+            ca, cb = x * fa + oa, y * fb + ob
+            return abs(ca - cb) <= 0.1 * max(abs(ca), abs(cb))
+    return False
 
 
 def _emit(

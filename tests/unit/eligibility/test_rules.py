@@ -150,3 +150,14 @@ def test_heading_context_reads_the_lines_under_it() -> None:
     g = gold_line("NCT00003497", 6)
     assert keys(g["text"]) == []
     assert keys(g["text"], context="age") == [key(f) for f in g["facts"]]
+
+
+def test_settled_restated_in_a_second_unit_is_one_fact() -> None:
+    assert_as_gold("NCT02177773", 5)  # "> 3.0 mg/dL (270 Micromole per liter ...": a bare restatement
+    text = record_line("≥750/mm\\^3 (≥0.75 x 10\\^9/L)")  # a restatement with its own sign, equal once converted
+    assert keys(text) == [("anc", 750.0, True, None, None, "/uL")]
+    text = record_line("Hemoglobin count greater than or equal to 9 g/dL or greater than or equal to 5.6 mmol/L")
+    assert keys(text) == [("hemoglobin", 9.0, True, None, None, "g/dL")]
+    # alternatives in the same unit are two facts
+    text = record_line("Hemoglobin ≥ 9.0 g/dL (no prior transfusion) OR ≥ 10.0 g/dL")
+    assert keys(text) == [("hemoglobin", 9.0, True, None, None, "g/dL"), ("hemoglobin", 10.0, True, None, None, "g/dL")]
