@@ -90,7 +90,7 @@ EXPANDS: dict[str, tuple[str, ...]] = {
 # fail it at once, instead of once per alternative.
 MENTION = re.compile(
     r"(?<![\w+-])(?=[A-Za-z])(?:"
-    + "|".join(rf"(?P<c{i}>(?:{pattern})(?![A-Za-z]|-[A-Za-z]))" for i, (_, pattern) in enumerate(_NAMES))
+    + "|".join(rf"(?P<c{i}>(?:{pattern})(?![A-Za-z]|-(?-i:[a-z])))" for i, (_, pattern) in enumerate(_NAMES))
     + ")",
     re.IGNORECASE | re.ASCII,  # ASCII case folding is cheaper; NFKC has already made the text plain
 )

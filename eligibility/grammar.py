@@ -78,7 +78,7 @@ _POSTFIX = re.compile(
 _AGE_TAIL = re.compile(r"(?:\s*of\s+age|\s*-?\s*old)(?!\w)", re.IGNORECASE)
 _INCLUSIVE = re.compile(r"\s*,?\s*\(?(?:both\s+)?inclusive\)?", re.IGNORECASE)
 _RANGE_SEP = re.compile(r"\s*(?:-|\u2013|\u2014|to|and|through|until)\s*(?P<open><|≤)?\s*(?=[\d.])", re.IGNORECASE)
-_PAIR_SEP = re.compile(r"\s*(?:and|,|-|&|but)?\s*", re.IGNORECASE)
+_PAIR_SEP = re.compile(r"\s*(?:and|,|-|&|but|to)?\s*", re.IGNORECASE)
 _LIST_SEP = re.compile(r"\s*(?:,\s*(?:or\s+|and\s+)?|or\s+|and\s+|/\s*)(?=\d)", re.IGNORECASE)
 _PAIR = re.compile(r"\s*/\s*(\d{2,3})(?![\d.,])")
 _BETWEEN = re.compile(r"(?:between|from)\s*$", re.IGNORECASE)

@@ -17,7 +17,7 @@ _SPELLINGS: list[tuple[str, str]] = [
         r"(?:[x\u00d7*?]|times)?\s*(?:the\s+)?(?:institutional\s+|local\s+|laboratory\s+)?"
         r"(?:upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+|local\s+|laboratory\s+)?normal(?:\s+range)?(?:\s+value)?"
         r"(?:\s*\((?:ULN|IULN)\))?|upper\s+(?:normal\s+limit|limit\s+normal)|I?ULN\b)"
-        r"|(?:[x\u00d7*]|times)\s*(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?\b",
+        r"|(?:[x\u00d7*]|times)\s*(?:above\s+)?(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?\b",
     ),
     (
         "x10^9/L",
