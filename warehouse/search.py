@@ -3,8 +3,9 @@
 The extension comes from the pinned PyPI package `duckdb-extension-fts` and is loaded from its
 file: `INSTALL fts` would download it, and this project runs offline.
 
-Documents (table `search_documents`): one per trial field (title, summary, description), one per
-condition, per intervention and per criterion line. Analysts asking "trials whose criteria
+Documents (table `search_documents`; after incremental updates it also holds replaced rows, which
+no longer appear in the index's `docs`): one per trial field (title, summary, description), one
+per condition, per intervention and per criterion line. Analysts asking "trials whose criteria
 mention X" want the matching lines, not only the trials: `search_criteria(term)` returns them,
 `search_trials(term)` ranks trials by the sum of their documents' scores and shows the best one.
 
@@ -67,11 +68,11 @@ def _documents_select(where: str = "true") -> str:
 
 
 def _documents_sql() -> str:
-    # Ordered by trial so a trial's documents sit together: the result join reads few row groups.
+    # Numbered as they stream, not sorted: a sort holds all the prose text (about 2 GB at 580k
+    # trials) and runs out of the pipeline's memory limit.
     return (
         f"CREATE OR REPLACE TABLE {DOCUMENTS} AS "
-        "SELECT CAST(row_number() OVER (ORDER BY nct_id, source, ordinal) AS UINTEGER) AS doc_id, * "
-        f"FROM ({_documents_select()}) ORDER BY doc_id"
+        f"SELECT CAST(row_number() OVER () AS UINTEGER) AS doc_id, * FROM ({_documents_select()})"
     )
 
 
@@ -99,12 +100,30 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] 
     or when there is no index yet, everything is rebuilt. Call after a load's inserts, in its
     transaction or after the commit, on a read-write connection."""
     load_fts(con)
-    with _ordered(con):
-        if nct_ids is not None and has_search_index(con):
+    if nct_ids is not None and has_search_index(con):
+        with _transaction(con):
             _update(con, sorted(set(nct_ids)))
-        else:
+    else:
+        with _ordered(con):
             _rebuild(con)
     create_macros(con)
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The update's statements as one transaction (a failure half-way would leave df and the
+    postings disagreeing), or inside the caller's, such as the load's."""
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
@@ -138,19 +157,22 @@ def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
               WHERE docid IN (SELECT docid FROM search_gone) GROUP BY termid) AS gone
         WHERE dict.termid = gone.termid"""
     )
-    con.execute(f"DELETE FROM {ix}.terms WHERE docid IN (SELECT docid FROM search_gone)")
+    # Only the `docs` rows go: every score joins through them, so the replaced documents' rows
+    # in `search_documents` and their postings drop out. Deleting those from the big tables
+    # ran out of the pipeline's memory limit at 580k trials; a full rebuild compacts them.
     con.execute(f"DELETE FROM {ix}.docs WHERE docid IN (SELECT docid FROM search_gone)")
-    con.execute(f"DELETE FROM {DOCUMENTS} WHERE nct_id IN (SELECT nct_id FROM search_changed)")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_new AS
         SELECT CAST((SELECT coalesce(max(doc_id), 0) FROM {DOCUMENTS})
                     + row_number() OVER (ORDER BY nct_id, source, ordinal) AS UINTEGER) AS doc_id,
-               (SELECT coalesce(max(docid), -1) FROM {ix}.docs)
+               -- docid = doc_id: above every docid used before (a full build's docids are
+               -- below its largest doc_id), so no orphaned posting is taken up again.
+               (SELECT coalesce(max(doc_id), 0) FROM {DOCUMENTS})
                     + row_number() OVER (ORDER BY nct_id, source, ordinal) AS docid,
                nct_id, source, ordinal, text
         FROM ({_documents_select("nct_id IN (SELECT nct_id FROM search_changed)")})"""
     )
-    con.execute(f"INSERT INTO {DOCUMENTS} SELECT doc_id, nct_id, source, ordinal, text FROM search_new ORDER BY doc_id")
+    con.execute(f"INSERT INTO {DOCUMENTS} SELECT doc_id, nct_id, source, ordinal, text FROM search_new")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_new_terms AS
         SELECT t.docid, stem(t.w, 'porter') AS term
@@ -164,8 +186,7 @@ def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
     )
     con.execute(
         f"""INSERT INTO {ix}.terms
-        SELECT n.docid, 0, d.termid FROM search_new_terms AS n JOIN {ix}.dict AS d ON d.term = n.term
-        ORDER BY d.termid"""
+        SELECT n.docid, 0, d.termid FROM search_new_terms AS n JOIN {ix}.dict AS d ON d.term = n.term"""
     )
     con.execute(
         f"""UPDATE {ix}.dict SET df = dict.df + added.n
