@@ -245,10 +245,11 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
         JOIN {DOCUMENTS} AS s ON s.doc_id = dk.name"""
     )
     con.execute(
+        # No join to `criteria` for the kind: it doubled the time of a common term's query; an
+        # analyst joins on (nct_id, criterion_ordinal) for it.
         """CREATE OR REPLACE MACRO search_criteria(term) AS TABLE
-        SELECT d.nct_id, d.ordinal AS criterion_ordinal, c.kind, d.score, d.text
+        SELECT d.nct_id, d.ordinal AS criterion_ordinal, d.score, d.text
         FROM search_documents_scored(term) AS d
-        JOIN criteria AS c ON c.nct_id = d.nct_id AND c.criterion_ordinal = d.ordinal
         WHERE d.source = 'criterion'
         ORDER BY d.score DESC, d.nct_id, d.ordinal"""
     )

@@ -45,9 +45,7 @@ def test_criteria_search_returns_every_matching_line(tmp_path: Path) -> None:
             for nct, ordinal, text in con.execute("SELECT nct_id, criterion_ordinal, text FROM criteria").fetchall()
             if word.search(text)
         }
-        found = con.execute(
-            "SELECT nct_id, criterion_ordinal, kind, score, text FROM search_criteria('pregnant')"
-        ).fetchall()
+        found = con.execute("SELECT nct_id, criterion_ordinal, score, text FROM search_criteria('pregnant')").fetchall()
     assert len(expected) > 10
     assert {(nct, ordinal) for nct, ordinal, *_ in found} == expected
     assert all(word.search(text) and score > 0 for *_, score, text in found)
