@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.store import scalar
+
 DOCUMENTS = "search_documents"
 INDEX_SCHEMA = f"fts_main_{DOCUMENTS}"
 # BM25 parameters: the extension's defaults.
@@ -79,7 +81,7 @@ def _documents_sql() -> str:
 @contextlib.contextmanager
 def _ordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """The pipeline turns insertion order off (store.configure); the index needs its ORDER BYs kept."""
-    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    before = scalar(con.execute("SELECT current_setting('preserve_insertion_order')"))
     con.execute("SET preserve_insertion_order = true")
     try:
         yield
