@@ -8,6 +8,7 @@ itself is in parquet batches under the warehouse's `.staging/<run_id>/` folder.
 import shutil
 import time
 from dataclasses import dataclass
+from typing import TypeVar
 
 import dagster as dg
 
@@ -52,13 +53,16 @@ def _progress(context: dg.AssetExecutionContext) -> Progress:
     return report
 
 
-def _staged_by_this_version(manifest: object) -> ExtractManifest:
+Manifest = TypeVar("Manifest", ExtractManifest, ParseManifest, ValidateManifest)
+
+
+def _staged_by_this_version(manifest: Manifest) -> Manifest:
     """A Dagster re-execution can resume a run that another version staged, whose pages are in
     another layout and whose manifest has other fields: refuse it rather than misread it."""
-    run = getattr(manifest, "run", None)
-    version = getattr(run, "format_version", None)
-    if not isinstance(manifest, ExtractManifest) or version != FORMAT_VERSION:
-        found = f"staging format {version}" if version is not None else f"a {type(manifest).__name__}, not a manifest"
+    typed = isinstance(manifest, ExtractManifest | ParseManifest | ValidateManifest)
+    version = manifest.run.format_version if typed else None
+    if version != FORMAT_VERSION:
+        found = f"staging format {version}" if typed else f"a {type(manifest).__name__}, not a manifest"
         raise dg.Failure(
             f"this run was staged by an older version of trial-warehouse (its extract output is {found}; this "
             f"version reads staging format {FORMAT_VERSION}); start a new run instead of re-executing this one. "
@@ -117,8 +121,7 @@ def parsed_records(
 def validated_records(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, parsed_records: ParseManifest
 ) -> dg.Output[ValidateManifest]:
-    _staged_by_this_version(getattr(parsed_records, "extract", None))
-    result = validate(parsed_records, warehouse.settings(), _progress(context))
+    result = validate(_staged_by_this_version(parsed_records), warehouse.settings(), _progress(context))
     return dg.Output(
         result,
         metadata={
@@ -138,11 +141,10 @@ def validated_records(
 def warehouse_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: ValidateManifest
 ) -> dg.Output[LoadManifest]:
-    _staged_by_this_version(getattr(getattr(validated_records, "parse", None), "extract", None))
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), open_for_write(warehouse.warehouse) as con:
         # Under the run id extract staged with, which names the run's raw files: a Dagster
         # re-execution from a later step has its own run id but loads the pages read before.
-        result = load(con, validated_records, raw_store(warehouse.warehouse))
+        result = load(con, _staged_by_this_version(validated_records), raw_store(warehouse.warehouse))
         metadata: dict[str, int | dg.MetadataValue] = {f"rows/{name}": count for name, count in result.rows.items()}
         metadata.update(
             trials_loaded=result.trials_loaded,

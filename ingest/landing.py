@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from formats import FORMATS
+from formats import format_for
 from ingest.workers import process_pool
 from staging.plan import ARCHIVE_SEPARATOR, ARCHIVE_SUFFIXES, LandingFile
 from staging.settings import Limits
@@ -44,13 +44,9 @@ class PageRead:
     error: str | None
 
 
-# The file suffixes some input format reads (`formats`), lower-case: `.TXT` is a page too.
-READABLE_SUFFIXES = tuple(suffix for fmt in FORMATS for suffix in fmt.suffixes)
-
-
 def readable(name: str) -> bool:
-    """Whether an input format reads a file of this name."""
-    return name.lower().endswith(READABLE_SUFFIXES)
+    """Whether an input format reads a file of this name (`.TXT` is a page too)."""
+    return format_for(name) is not None
 
 
 SCAN_COLUMNS = ("path", "size", "mtime_ns", "error")
@@ -255,9 +251,9 @@ def _link_problem(entry: os.DirEntry) -> str:
 
 def read_file(root: Path, item: LandingFile, limits: Limits) -> PageRead:
     if item.error:
-        return _failed(item, item.error)
+        return failed(item, item.error)
     if item.size > limits.max_page_bytes:
-        return _failed(
+        return failed(
             item, f"page is {item.size:,} bytes, above the {limits.max_page_bytes:,}-byte limit for one page"
         )
     try:
@@ -268,7 +264,7 @@ def read_file(root: Path, item: LandingFile, limits: Limits) -> PageRead:
             if len(data) > item.size:  # the file grew after the scan: read on, up to the limit
                 data += _read_up_to(fh, limits.max_page_bytes + 1 - len(data))
     except OSError as exc:
-        return _failed(item, f"file cannot be read: {exc.strerror}")
+        return failed(item, f"file cannot be read: {exc.strerror}")
     return decode_page(item.path, item.size, item.mtime_ns, data, limits)
 
 
@@ -281,7 +277,7 @@ def _read_up_to(fh: BinaryIO, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _failed(item: LandingFile, error: str) -> PageRead:
+def failed(item: LandingFile, error: str) -> PageRead:
     return PageRead(item.path, item.size, item.mtime_ns, hashlib.sha256(b"").hexdigest(), None, None, None, error)
 
 
@@ -386,7 +382,7 @@ def read_archive(root: Path, item: LandingFile, limits: Limits) -> Iterator[Page
         else:
             yield from _tar_members(archive_path, item, limits)
     except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as exc:
-        yield _failed(item, f"archive cannot be read: {exc}")
+        yield failed(item, f"archive cannot be read: {exc}")
 
 
 # What reading one zip member can raise: a corrupt stream or bad CRC (BadZipFile, zlib.error,
@@ -405,9 +401,9 @@ def _member(item: LandingFile, label: str, data: bytes, limits: Limits) -> PageR
     return decode_page(f"{item.path}{ARCHIVE_SEPARATOR}{label}", len(data), item.mtime_ns, data, limits)
 
 
-def _member_failed(item: LandingFile, label: str, error: str) -> PageRead:
+def member_failed(item: LandingFile, label: str, error: str) -> PageRead:
     virtual = LandingFile(f"{item.path}{ARCHIVE_SEPARATOR}{label}", 0, item.mtime_ns)
-    return _failed(virtual, error)
+    return failed(virtual, error)
 
 
 def labeller() -> Callable[[str], str]:
@@ -454,7 +450,7 @@ def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
                     f"archive member '{name}' has a compression ratio above {limits.max_compression_ratio} (zip bomb)"
                 )
             if problem:
-                yield _member_failed(item, label(name), problem)
+                yield member_failed(item, label(name), problem)
                 continue
             # Read at most the declared size + 1: a lying header cannot make us inflate more.
             try:
@@ -463,10 +459,10 @@ def _zip_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
             except _MEMBER_ERRORS as exc:
                 # One damaged member must not cost the members after it (they used to be lost
                 # unreported) nor, for a password or an unknown method, the whole run.
-                yield _member_failed(item, label(name), f"archive member '{name}' cannot be read: {exc}")
+                yield member_failed(item, label(name), f"archive member '{name}' cannot be read: {exc}")
                 continue
             if len(data) > info.file_size:
-                yield _member_failed(item, label(name), f"archive member '{name}' inflates past its declared size")
+                yield member_failed(item, label(name), f"archive member '{name}' inflates past its declared size")
                 continue
             yield _member(item, label(name), data, limits)
 
@@ -481,7 +477,7 @@ def _tar_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
         for info in tf:
             name = info.name
             if info.offset_data + info.size > ceiling:
-                yield _member_failed(
+                yield member_failed(
                     item,
                     label(name),
                     f"archive inflates past {ceiling:,} bytes (its limit, or {limits.max_compression_ratio} "
@@ -499,7 +495,7 @@ def _tar_members(path: Path, item: LandingFile, limits: Limits) -> Iterator[Page
             if problem is None and info.size > limits.max_page_bytes:
                 problem = f"archive member '{name}' inflates to {info.size:,} bytes, above the page limit"
             if problem:
-                yield _member_failed(item, label(name), problem)
+                yield member_failed(item, label(name), problem)
                 continue
             fh = tf.extractfile(info)
             data = fh.read(info.size + 1) if fh else b""

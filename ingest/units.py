@@ -16,16 +16,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from formats import FORMATS, InputFormat, StreamingFormat, streams
-from ingest.landing import PageRead, labeller, read_landing_item
+from formats import InputFormat, StreamingFormat, format_for
+from ingest.landing import PageRead, failed, labeller, member_failed, read_landing_item
 from recordpage.model import RecordError
 from staging.plan import ARCHIVE_SEPARATOR, LandingFile
 from staging.settings import Limits
 
-_BY_SUFFIX: dict[str, InputFormat] = {suffix: fmt for fmt in FORMATS for suffix in fmt.suffixes}
+_REPEAT = re.compile(r"#\d+\Z")
 # The registry's own one-study files start with their protocol section: no need to parse
 # them twice (once to find they hold one study, once to read it).
-_REPEAT = re.compile(r"#\d+\Z")
 _ONE_JSON_STUDY = re.compile(r'\A\ufeff?\s*\{\s*"protocolSection"')
 
 
@@ -33,9 +32,8 @@ def format_of(path: str) -> InputFormat | None:
     """The format of a unit, an archive member or a file by its path: the last part of
     `a.zip::b.json::NCT01234567` that names a file a format reads."""
     for part in reversed(path.split(ARCHIVE_SEPARATOR)):
-        part = _REPEAT.sub("", part)  # `same.txt#2`: the second member of that name (landing.labeller)
-        dot = part.rfind(".")
-        fmt = _BY_SUFFIX.get(part[dot:].lower()) if dot >= 0 else None
+        # `same.txt#2`: the second member of that name (landing.labeller)
+        fmt = format_for(_REPEAT.sub("", part))
         if fmt is not None:
             return fmt
     return None
@@ -44,7 +42,7 @@ def format_of(path: str) -> InputFormat | None:
 def is_streamed(item: LandingFile, limits: Limits) -> bool:
     """A plain file above the page limit whose format can read it one study at a time."""
     fmt = format_of(item.path)
-    return not item.is_archive and item.size > limits.max_page_bytes and fmt is not None and streams(fmt)
+    return not item.is_archive and item.size > limits.max_page_bytes and isinstance(fmt, StreamingFormat)
 
 
 def read_units(root: Path, item: LandingFile, limits: Limits) -> list[PageRead]:
@@ -63,15 +61,15 @@ def split_units(page: PageRead) -> list[PageRead]:
     units: list[PageRead] = []
     label = labeller()
     found = (
-        fmt.iter_units(io.BytesIO(page.text.encode("utf-8")))  # type: ignore[attr-defined]
-        if streams(fmt)
+        fmt.iter_units(io.BytesIO(page.text.encode("utf-8")))
+        if isinstance(fmt, StreamingFormat)
         else fmt.units(page.text)
     )
     try:
         for name, text in found:
             if name is None:
                 return [page]
-            units.append(_unit(page.path, label(name), text, page))
+            units.append(_unit(f"{page.path}{ARCHIVE_SEPARATOR}{label(name)}", text, page.mtime_ns, page.encoding))
     except RecordError as exc:
         if not units:
             return [page]  # nothing whole in it: the parse says why, with the file's bytes
@@ -84,34 +82,25 @@ def stream_units(root: Path, item: LandingFile, limits: Limits) -> Iterator[Page
     """The units of a file too big to read whole, one at a time. A file cut off or damaged
     part-way yields the studies before the damage, then a failed unit saying why."""
     fmt = format_of(item.path)
-    assert fmt is not None and streams(fmt)
-    streaming: StreamingFormat = fmt  # type: ignore[assignment]
+    assert isinstance(fmt, StreamingFormat)
     if item.size > limits.max_archive_bytes:
-        yield _failed(
-            item.path, item, f"file is {item.size:,} bytes, above the {limits.max_archive_bytes:,}-byte limit"
-        )
+        yield failed(item, f"file is {item.size:,} bytes, above the {limits.max_archive_bytes:,}-byte limit")
         return
     label = labeller()
     try:
         with open(os.path.join(root, item.path), "rb") as fh:
-            for name, text in streaming.iter_units(fh):
-                unit = _unit(item.path, label(name or item.path), text, None, item)
+            for name, text in fmt.iter_units(fh):
+                member = label(name or item.path)
+                unit = _unit(f"{item.path}{ARCHIVE_SEPARATOR}{member}", text, item.mtime_ns, "utf-8")
                 if unit.size > limits.max_page_bytes:
-                    unit = _failed(unit.path, item, f"study is {unit.size:,} bytes, above the page limit")
+                    unit = member_failed(item, member, f"study is {unit.size:,} bytes, above the page limit")
                 yield unit
     except RecordError as exc:
-        yield _failed(f"{item.path}{ARCHIVE_SEPARATOR}{label('rest')}", item, str(exc))
+        yield member_failed(item, label("rest"), str(exc))
     except OSError as exc:
-        yield _failed(item.path, item, f"file cannot be read: {exc.strerror}")
+        yield failed(item, f"file cannot be read: {exc.strerror}")
 
 
-def _unit(path: str, name: str, text: str, page: PageRead | None, item: LandingFile | None = None) -> PageRead:
+def _unit(path: str, text: str, mtime_ns: int, encoding: str | None) -> PageRead:
     data = text.encode("utf-8")
-    mtime_ns = page.mtime_ns if page else item.mtime_ns if item else 0
-    encoding = page.encoding if page else "utf-8"
-    return PageRead(f"{path}{ARCHIVE_SEPARATOR}{name}", len(data), mtime_ns, hashlib.sha256(data).hexdigest(), text,
-                    encoding, None, None)  # fmt: skip
-
-
-def _failed(path: str, item: LandingFile, error: str) -> PageRead:
-    return PageRead(path, 0, item.mtime_ns, hashlib.sha256(b"").hexdigest(), None, None, None, error)
+    return PageRead(path, len(data), mtime_ns, hashlib.sha256(data).hexdigest(), text, encoding, None, None)

@@ -160,38 +160,32 @@ def _top(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[list[
 
 
 def top_conditions(con: duckdb.DuckDBPyConnection, have: set[str]) -> Chart:
-    title = f"Top {TOP} conditions"
-    if why := _missing(have, "conditions"):
-        return Chart("conditions", title, why, "bar")
-    top, distinct, trials = _top(con, "conditions", "condition")
-    if not top:
-        return Chart("conditions", title, "no data: no trial lists a condition", "bar")
-    caption = f"Trials per condition as written on the page; {distinct:,} distinct conditions over {trials:,} trials."
-    return Chart(
-        "conditions",
-        title,
-        caption,
-        "bar",
-        [t[0] for t in top],
-        [Series("trials", [t[1] for t in top])],
-        "trials",
-        "",
-        horizontal=True,
-    )
+    return _top_chart(
+        con, have, "conditions", "condition", f"Top {TOP} conditions", "no data: no trial lists a condition",
+        "Trials per condition as written on the page; {distinct:,} distinct conditions over {trials:,} trials.",
+    )  # fmt: skip
 
 
 def top_interventions(con: duckdb.DuckDBPyConnection, have: set[str]) -> Chart:
-    title = f"Top {TOP} interventions"
-    if why := _missing(have, "interventions"):
-        return Chart("interventions", title, why, "bar")
-    top, distinct, trials = _top(con, "interventions", "name")
+    return _top_chart(
+        con, have, "interventions", "name", f"Top {TOP} interventions", "no data: no trial lists an intervention",
+        "Trials per intervention name as written; {distinct:,} distinct names over {trials:,} trials.",
+    )  # fmt: skip
+
+
+def _top_chart(
+    con: duckdb.DuckDBPyConnection, have: set[str], table: str, column: str, title: str, empty: str, caption: str
+) -> Chart:
+    """A horizontal bar chart of the trials per most frequent value of `table.column`."""
+    if why := _missing(have, table):
+        return Chart(table, title, why, "bar")
+    top, distinct, trials = _top(con, table, column)
     if not top:
-        return Chart("interventions", title, "no data: no trial lists an intervention", "bar")
-    caption = f"Trials per intervention name as written; {distinct:,} distinct names over {trials:,} trials."
+        return Chart(table, title, empty, "bar")
     return Chart(
-        "interventions",
+        table,
         title,
-        caption,
+        caption.format(distinct=distinct, trials=trials),
         "bar",
         [t[0] for t in top],
         [Series("trials", [t[1] for t in top])],

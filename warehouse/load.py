@@ -14,7 +14,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -25,7 +25,7 @@ from schemas.lineage import SourceRecords
 from staging.fate import PageFate, format_rank_sql
 from staging.layout import FATE_SCHEMA, final_fates_path, pages_path, rows_to_load, scanned_path, table_path
 from staging.manifest import RunInfo, ValidateManifest
-from warehouse.ddl import columns, source_records_view
+from warehouse.ddl import columns, duckdb_type, source_records_view
 from warehouse.store import one_row, scalar, threads
 
 LOAD, DUPLICATE, REJECTED, UNCHANGED = PageFate.LOAD, PageFate.DUPLICATE, PageFate.REJECTED, PageFate.UNCHANGED
@@ -61,7 +61,6 @@ class LoadContext:
     now: dt.datetime
     superseded: int = 0  # this run's pages that lost to a newer page the warehouse holds
     winners: int = 0  # pages whose rows replace their trial's rows
-    fate_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def staging(self) -> Path:
@@ -140,7 +139,7 @@ def open_run_tables(ctx: LoadContext) -> None:
         )
         con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT * FROM read_parquet({_paths(ctx.raw_files)})")
         return
-    no_fates = ", ".join(f"NULL::{_SQL_TYPES[str(dtype)]} AS {name}" for name, dtype in FATE_SCHEMA.items())
+    no_fates = ", ".join(f"NULL::{duckdb_type(dtype)} AS {name}" for name, dtype in FATE_SCHEMA.items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE run_fates AS SELECT {no_fates} WHERE false")
     nothing = ", ".join(f"NULL::{sql_type} AS {name}" for name, sql_type in columns(SourceRecords).items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW run_pages AS SELECT {nothing} WHERE false")
@@ -385,7 +384,6 @@ def record_run(ctx: LoadContext, result: LoadResult, validated: ValidateManifest
     )  # fmt: skip
 
 
-_SQL_TYPES = {"Int32": "INT", "Int64": "BIGINT", "String": "VARCHAR", "Utf8": "VARCHAR"}
 
 
 def _move_into_raw_store(staged: list[Path], raw_root: Path, run_id: str) -> list[Path]:
