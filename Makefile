@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make run` (install + ingest the bundled sample) and
 # `make test` (install + lint + import contracts + types + all tests). Both install what they
 # need, pinned, into .venv. `make test-fast` is the loop for a change to a plain module: lint,
-# contracts and the unit tests, without Dagster.
+# contracts and the unit tests (without Dagster, and without the `slow` sweeps that `make test` runs).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy $(addprefix -p ,$(RUNTIME))
 
 test-fast: lint contracts
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n 2 -m "not slow"
 
 test: lint contracts typecheck
 	$(PY) -m pytest -n 2 --dist loadfile

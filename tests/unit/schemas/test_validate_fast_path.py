@@ -71,6 +71,8 @@ def perturbed(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
     yield "int as int64", frame.with_columns(pl.col(pl.Int32).cast(pl.Int64))
 
 
+# Hundreds of perturbations per table, each validated twice: the slowest unit test by far.
+@pytest.mark.slow
 @pytest.mark.parametrize("model", CORE_TABLES, ids=lambda m: m.__table__.name)
 def test_never_laxer_than_pandera(model: type[WarehouseTable], frames: dict[str, pl.DataFrame]) -> None:
     frame = frames[model.__table__.name]
