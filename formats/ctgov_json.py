@@ -127,7 +127,8 @@ def study_record(study: dict[str, Any]) -> Record:
         ) from None
 
 
-def _study_record(study: dict[str, Any]) -> Record:
+def _protocol(study: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """-> (the protocol section, its identification module, the NCT ID), or why there are none."""
     ps = study.get("protocolSection")
     if not isinstance(ps, dict):
         raise RecordError(_SECTION, "protocolSection", "no 'protocolSection' object: not an API v2 study")
@@ -137,6 +138,11 @@ def _study_record(study: dict[str, Any]) -> Record:
         raise RecordError("identificationModule", "nctId", "no NCT ID in the study")
     if not isinstance(nct, str) or not _NCT_ID.match(nct):
         raise RecordError("identificationModule", "nctId", f"'{nct}' is not NCT followed by 8 digits")
+    return ps, ident, nct
+
+
+def _study_record(study: dict[str, Any]) -> Record:
+    ps, ident, nct = _protocol(study)
     status = ps.get("statusModule") or _NO
     design = ps.get("designModule") or _NO
     info = design.get("designInfo") or _NO
@@ -187,20 +193,26 @@ def _study_record(study: dict[str, Any]) -> Record:
         keywords=_strings(ps.get("conditionsModule") or _NO, "keywords", "conditionsModule"),
         source_format="ctgov_json",
     )
+    _add_lists(r, study, ps)
+    return r
+
+
+def _add_lists(r: Record, study: dict[str, Any], ps: dict[str, Any]) -> None:
+    """The study's repeated parts: arms, criteria, sponsors, sites, identifiers, outcomes, MeSH
+    terms and references."""
     _arms(r, ps.get("armsInterventionsModule") or _NO)
-    criteria = elig.get("eligibilityCriteria")
+    criteria = (ps.get("eligibilityModule") or _NO).get("eligibilityCriteria")
     if criteria:
         r.criteria = parse_criteria_text(criteria)
-    _sponsors(r, sponsors)
+    _sponsors(r, ps.get("sponsorCollaboratorsModule") or _NO)
     _locations(r, ps.get("contactsLocationsModule") or _NO)
-    _identifiers(r, ident)
+    _identifiers(r, ps.get("identificationModule") or _NO)
     _outcomes(r, ps.get("outcomesModule") or _NO)
     _mesh(r, study.get("derivedSection") or _NO)
     r.references = [
         Reference(ref.get("pmid"), ref.get("type"), ref.get("citation"))
         for ref in (ps.get("referencesModule") or _NO).get("references") or ()
     ]
-    return r
 
 
 def _strings(module: dict[str, Any], key: str, where: str) -> list[str]:

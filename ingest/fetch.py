@@ -101,59 +101,13 @@ def fetch_studies(
     with _exclusive(cursor_path):
         cursor = read_cursor(cursor_path)
         params = _request_params(query, cursor.high_water)
-        running = cursor.in_progress
-        resumed = running is not None and running.params == params
-        if running is not None and not resumed:
-            log(f"fetch: abandoning unfinished fetch {running.fetch_id} (other parameters); its pages stay")
-        if not resumed:
-            running = InProgress(
-                fetch_id=_new_fetch_id(landing),
-                params=params,
-                next_page_token=None,
-                incremental=query is None,
-            )
-            cursor = replace(cursor, in_progress=running)
-            write_cursor(cursor_path, cursor)
-        assert running is not None
+        cursor, running, resumed = _begin(cursor_path, cursor, params, landing, query is None, log)
         folder = landing / FETCHED_DIR / running.fetch_id
         remove_stale_temps(folder)
         what = f"query {query!r}" if query is not None else f"updated since {cursor.high_water or 'the start'}"
         log(f"fetch {running.fetch_id}: {what}" + (f", resuming after page {running.pages}" if resumed else ""))
-
-        files: list[Path] = []
-        studies = 0
         with _Client(settings, log) as client:
-            while True:
-                page_no = running.pages + 1
-                request = {**params, "pageSize": str(settings.page_size)}
-                if running.next_page_token is None:
-                    request["countTotal"] = "true"
-                else:
-                    request["pageToken"] = running.next_page_token
-                body, page = client.get_page(request, page_no)
-                if page_no == 1 and "totalCount" in page:
-                    log(f"fetch {running.fetch_id}: {page['totalCount']} studies to fetch")
-                path = folder / f"{page_no:05d}.json"
-                write_atomic(path, body)
-                files.append(path)
-                studies += len(page["studies"])
-                token = page.get("nextPageToken") or None
-                if token is not None and token == running.next_page_token:
-                    raise FetchError(f"page {page_no} gave its own page token back; stopping instead of looping")
-                running = replace(
-                    running,
-                    next_page_token=token,
-                    pages=page_no,
-                    studies=running.studies + len(page["studies"]),
-                    max_update=_latest(running.max_update, _max_update(page["studies"])),
-                )
-                log(f"fetch {running.fetch_id}: page {page_no}, {len(page['studies'])} studies -> {path}")
-                if token is None:
-                    cursor = _completed(cursor, running)
-                    write_cursor(cursor_path, cursor)
-                    break
-                cursor = replace(cursor, in_progress=running)
-                write_cursor(cursor_path, cursor)
+            cursor, running, files, studies = _fetch_pages(client, settings, cursor_path, cursor, params, folder, log)
         log(f"fetch {running.fetch_id}: done, {running.pages} pages, {running.studies} studies")
         return FetchResult(
             enabled=True,
@@ -165,6 +119,68 @@ def fetch_studies(
             resumed=resumed,
             high_water=cursor.high_water,
         )
+
+
+def _begin(
+    cursor_path: Path, cursor: Cursor, params: dict[str, str], landing: Path, incremental: bool,
+    log: Callable[[str], None],
+) -> tuple[Cursor, InProgress, bool]:  # fmt: skip
+    """The fetch to run: the unfinished one when it asked the same, else a new one, saved in the
+    cursor before any page is asked for. -> (cursor, the fetch, whether it resumes)."""
+    running = cursor.in_progress
+    if running is not None and running.params == params:
+        return cursor, running, True
+    if running is not None:
+        log(f"fetch: abandoning unfinished fetch {running.fetch_id} (other parameters); its pages stay")
+    running = InProgress(
+        fetch_id=_new_fetch_id(landing), params=params, next_page_token=None, incremental=incremental
+    )
+    cursor = replace(cursor, in_progress=running)
+    write_cursor(cursor_path, cursor)
+    return cursor, running, False
+
+
+def _fetch_pages(
+    client: _Client, settings: FetchSettings, cursor_path: Path, cursor: Cursor, params: dict[str, str],
+    folder: Path, log: Callable[[str], None],
+) -> tuple[Cursor, InProgress, list[Path], int]:  # fmt: skip
+    """Every page after the cursor's, each written before the cursor moves past it.
+    -> (the cursor as left, the fetch, the files written, the studies in them)."""
+    running = cursor.in_progress
+    assert running is not None
+    files: list[Path] = []
+    studies = 0
+    while True:
+        page_no = running.pages + 1
+        request = {**params, "pageSize": str(settings.page_size)}
+        if running.next_page_token is None:
+            request["countTotal"] = "true"
+        else:
+            request["pageToken"] = running.next_page_token
+        body, page = client.get_page(request, page_no)
+        if page_no == 1 and "totalCount" in page:
+            log(f"fetch {running.fetch_id}: {page['totalCount']} studies to fetch")
+        path = folder / f"{page_no:05d}.json"
+        write_atomic(path, body)
+        files.append(path)
+        studies += len(page["studies"])
+        token = page.get("nextPageToken") or None
+        if token is not None and token == running.next_page_token:
+            raise FetchError(f"page {page_no} gave its own page token back; stopping instead of looping")
+        running = replace(
+            running,
+            next_page_token=token,
+            pages=page_no,
+            studies=running.studies + len(page["studies"]),
+            max_update=_latest(running.max_update, _max_update(page["studies"])),
+        )
+        log(f"fetch {running.fetch_id}: page {page_no}, {len(page['studies'])} studies -> {path}")
+        if token is None:
+            cursor = _completed(cursor, running)
+            write_cursor(cursor_path, cursor)
+            return cursor, running, files, studies
+        cursor = replace(cursor, in_progress=running)
+        write_cursor(cursor_path, cursor)
 
 
 def _request_params(query: str | None, high_water: str | None) -> dict[str, str]:

@@ -144,10 +144,18 @@ def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
     them: same tokenize, stopwords (before stemming) and Porter stems; df and stats updated."""
     if not nct_ids:
         return
-    ix = INDEX_SCHEMA
     con.execute(
         "CREATE OR REPLACE TEMP TABLE search_changed AS SELECT DISTINCT unnest(?::VARCHAR[]) AS nct_id", [nct_ids]
     )
+    _retire_documents(con)
+    _add_documents(con)
+    for temp in ("search_changed", "search_gone", "search_new", "search_new_terms"):
+        con.execute(f"DROP TABLE {temp}")
+
+
+def _retire_documents(con: duckdb.DuckDBPyConnection) -> None:
+    """The current documents of the trials in `search_changed` leave the index (`search_gone`)."""
+    ix = INDEX_SCHEMA
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_gone AS
         SELECT dk.docid FROM {ix}.docs AS dk JOIN {DOCUMENTS} AS s ON s.doc_id = dk.name
@@ -163,6 +171,12 @@ def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
     # in `search_documents` and their postings drop out. Deleting those from the big tables
     # ran out of the pipeline's memory limit at 580k trials; a full rebuild compacts them.
     con.execute(f"DELETE FROM {ix}.docs WHERE docid IN (SELECT docid FROM search_gone)")
+
+
+def _add_documents(con: duckdb.DuckDBPyConnection) -> None:
+    """The trials in `search_changed`, as the warehouse now holds them, join the index: new
+    documents, their terms, document frequencies, lengths and the index's statistics."""
+    ix = INDEX_SCHEMA
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_new AS
         SELECT CAST((SELECT coalesce(max(doc_id), 0) FROM {DOCUMENTS})
@@ -205,8 +219,6 @@ def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
         f"""CREATE OR REPLACE TABLE {ix}.stats AS
         SELECT count(docid) AS num_docs, sum(len) / count(len) AS avgdl FROM {ix}.docs"""
     )
-    for temp in ("search_changed", "search_gone", "search_new", "search_new_terms"):
-        con.execute(f"DROP TABLE {temp}")
 
 
 def _scores_sql(term: str) -> str:
