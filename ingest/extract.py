@@ -113,8 +113,8 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
         read.get_column("size") > settings.batch_size * PAGE_BYTES // 4
     )
     batch = 0
-    # Objects only for one batch at a time: a list of every file to read (580,000 objects in a
-    # first run) took extract's own peak from 271 to 297 MiB.
+    # Objects only for one batch at a time: a list of every file to read raised extract's own
+    # peak at registry scale.
     small = read.filter(~big)
     bounds = batch_bounds(
         small.get_column("size").to_list(), small.get_column("is_archive").to_list(), settings.batch_size

@@ -132,9 +132,7 @@ def _begin(
         return cursor, running, True
     if running is not None:
         log(f"fetch: abandoning unfinished fetch {running.fetch_id} (other parameters); its pages stay")
-    running = InProgress(
-        fetch_id=_new_fetch_id(landing), params=params, next_page_token=None, incremental=incremental
-    )
+    running = InProgress(fetch_id=_new_fetch_id(landing), params=params, next_page_token=None, incremental=incremental)
     cursor = replace(cursor, in_progress=running)
     write_cursor(cursor_path, cursor)
     return cursor, running, False

@@ -82,9 +82,8 @@ def scan_columns(root: Path, workers: int = 1) -> Columns:
     return _unpack(_scan_packed(root, workers))
 
 
-# The command line starts the scan before it imports Dagster and the data stack: at 580,000
-# files the scan (about 1.2 s in two processes) and the imports and Dagster's start (about
-# 2.5 s, one core) overlap, and a run that finds nothing new ends 0.5-1.1 s sooner.
+# The command line starts the scan before it imports Dagster and the data stack, so the two
+# overlap and a run that finds nothing new ends sooner (bench/RESULTS.md).
 EARLY_SCAN_MAX_AGE = 30.0
 _EARLY_SCANS: dict[str, tuple[float, Future[list[Packed]]]] = {}
 
@@ -112,8 +111,7 @@ def _key(root: Path) -> str:
 # A scan in transit and while it waits: paths joined by NUL (which no file name holds), sizes
 # and mtimes as arrays, errors by position. The early scan arrives while Dagster imports, and
 # an object per file made then sat among the imported modules' objects: freed, its memory
-# could not go back: the main process sat at 249 MiB through a 580,000-page parse, 182 MiB
-# with the scan packed (177 with no early scan; 181-189 at 100,000 pages).
+# could not go back, and the main process held it through the whole parse.
 Packed = tuple[str, array, array, dict[int, str]]
 
 
@@ -253,12 +251,10 @@ def read_file(root: Path, item: LandingFile, limits: Limits) -> PageRead:
     if item.error:
         return failed(item, item.error)
     if item.size > limits.max_page_bytes:
-        return failed(
-            item, f"page is {item.size:,} bytes, above the {limits.max_page_bytes:,}-byte limit for one page"
-        )
+        return failed(item, f"page is {item.size:,} bytes, above the {limits.max_page_bytes:,}-byte limit for one page")
     try:
         # Unbuffered, and sized by the scan's stat: a read sized to the page limit allocated
-        # 16 MB for every 7 KB page, and took 26-50 us a page instead of 8.
+        # the whole limit for every small page, several times slower.
         with open(os.path.join(root, item.path), "rb", buffering=0) as fh:  # no pathlib object per page
             data = _read_up_to(fh, item.size + 1)
             if len(data) > item.size:  # the file grew after the scan: read on, up to the limit

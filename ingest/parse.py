@@ -51,8 +51,7 @@ def parse(extracted: ExtractManifest, settings: Settings, progress: Progress | N
 
 # Parsed records become frames every this many pages' worth of text. A parsed page's objects
 # (lines, dataclasses, tuples) take about twice the page's bytes and several times its columns
-# in a frame; holding a whole batch of them made two-fifths of a parse worker's peak (a
-# 10,000-page batch: 163 MiB of records, then 97 MiB more while its frames were built).
+# in a frame; holding a whole batch of them made two-fifths of a parse worker's peak.
 FRAME_EVERY = 1_000
 
 

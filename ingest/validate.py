@@ -101,7 +101,7 @@ def _validate_batch(
     for name, frame in frames.items():
         # The load then inserts whole files without a join: DuckDB keeps rows that arrive in
         # file order in its freshly written row groups, while joined rows made it rewrite them
-        # all at COMMIT (~13 s of a 580,000-page load).
+        # all at COMMIT.
         reduced = rows_to_load_path(root, name, batch)
         if removed:
             write_staged(

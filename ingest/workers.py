@@ -29,9 +29,8 @@ def hand_back_polars_memory() -> None:
     call, or in this one if polars is not imported yet.
 
     Polars allocates through its own jemalloc, which keeps freed pages for later and purges
-    them only while it is busy: a parse worker carried 114 MiB of the previous batch's frames
-    into the next (its peak 23 MiB higher, for the same CPU time), and the main process kept
-    the 580,000-file scan's 42 MiB through the whole parse, where it waits."""
+    them only while it is busy: a parse worker carried the previous batch's frames into the
+    next, and the main process kept the scan's memory through the whole parse, where it waits."""
     os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 
@@ -40,7 +39,7 @@ def without_gc(fn: Callable[..., T], *args: object) -> T:
 
     A batch builds millions of small objects (lines, tuples, records) that all live until it
     ends, and every automatic collection walked them again: a fifth to a third of a parse
-    worker's CPU time (five 6,000-page batches: 27.2 s with it, 21.5 s without). It also runs
+    worker's CPU time. It also runs
     in the main process when there is a single batch. Reference counting frees a batch's
     objects when it returns; the collection afterwards frees any cycle it made, which are all
     young since nothing was collected meanwhile."""
@@ -66,9 +65,8 @@ _MALLOC_TRIM = _libc_trim()
 
 
 def _release_freed_memory() -> None:
-    """Hand the heap a batch freed back to the system. glibc keeps it otherwise: a parse worker
-    sat at 305-311 MiB between batches instead of 205-216, and its peak crept up 20 MiB more
-    over its first batches."""
+    """Hand the heap a batch freed back to the system. glibc keeps it otherwise, and a parse
+    worker's peak crept up over its first batches."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 

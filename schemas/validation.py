@@ -49,11 +49,11 @@ def rules_hold(model: type[WarehouseTable], frame: pl.DataFrame) -> bool:
     backend, so with pandera's meaning) and the unique key. Never laxer than pandera; where it
     is unsure (another column order, a dtype to coerce) it says no, and pandera decides.
 
-    pandera validates check by check, collecting each: 0.18-0.22 s for a 10,000-page batch's
-    tables, against 0.06 s here. Only a table that breaks a rule is validated by pandera,
-    for the failure cases its reasons are made of."""
+    pandera validates check by check, collecting each, about three times slower
+    (bench/RESULTS.md). Only a table that breaks a rule is validated by pandera, for the
+    failure cases its reasons are made of."""
     # Registers pandera's built-in checks for polars data; imported here, not at the top, so
-    # a run that validates nothing (an unchanged folder) does not pay for it (85 ms).
+    # a run that validates nothing (an unchanged folder) does not pay for it.
     import pandera.backends.polars.builtin_checks  # noqa: F401
 
     schema = model.to_schema()

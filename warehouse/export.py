@@ -29,21 +29,20 @@ from warehouse.store import MEMORY_LIMIT, MEMORY_LIMIT_MB, scalar, threads
 log = logging.getLogger(__name__)
 
 KEEP = 2
-# Files written at once. Every COPY already runs on all of DuckDB's threads: on 2 cores, two
-# writers took 21.8 s for a 580,000-trial export and four 23.2 s, for the same CPU.
+# Files written at once. Every COPY already runs on all of DuckDB's threads: more writers
+# than two only took longer on 2 cores, for the same CPU.
 PART_WRITERS = 2
 # Each writer thread buffers a row group before writing it: bounded in bytes, since 122,880
-# rows of page text would be a gigabyte. 32 MB row groups read as fast as 64 MB ones.
+# rows of page text would be a gigabyte. Smaller row groups than this read as fast as larger.
 ROW_GROUP_MB = 32
 
 
 def export_memory_mb(threads: int) -> int:
     """DuckDB's memory limit while exporting: the writers' row-group buffers plus room for
     the blocks being read, and at most the load's limit (store.py). At registry scale the
-    export reads every table through the buffer pool, which then stays full to its limit:
-    600 MB made a 580,000-page export the run's peak (959 MiB), above the parse workers'
-    (~0.85 GiB at any size). At 400 MB on 2 cores its process peaked at 513 MB instead of
-    718, in the same time."""
+    export reads every table through the buffer pool, which then stays full to its limit: a
+    higher limit made the export the run's peak, above the parse workers', in the same time
+    (bench/RESULTS.md)."""
     return min(MEMORY_LIMIT_MB, 272 + PART_WRITERS * threads * ROW_GROUP_MB)
 
 

@@ -384,8 +384,6 @@ def record_run(ctx: LoadContext, result: LoadResult, validated: ValidateManifest
     )  # fmt: skip
 
 
-
-
 def _move_into_raw_store(staged: list[Path], raw_root: Path, run_id: str) -> list[Path]:
     """-> the raw store files, read-only: they are the export's `source_records` parts too
     (hard links), which no reader should be able to change under the warehouse."""
@@ -483,8 +481,8 @@ def _refuse_if_warehouse_changed(con: duckdb.DuckDBPyConnection) -> None:
 def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """The trials insert runs on one thread. Its rows hold the pages' long texts (2 KB a row),
     and under the memory limit two threads building row groups side by side ran out of room
-    and slowed each other: 580,000 trials took 15.8 s on two threads and 13.2-13.9 s on one.
-    The other tables' rows are small, and their inserts gain from both threads."""
+    and slowed each other, so one thread is faster (bench/RESULTS.md). The other tables' rows
+    are small, and their inserts gain from both threads."""
     own_threads = threads(con)
     con.execute("SET threads = 1")
     yield

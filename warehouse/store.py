@@ -194,12 +194,10 @@ def _fsync(path: Path) -> None:
 
 
 # DuckDB would take up to 80% of RAM; the pipeline promises a bounded footprint instead, and
-# spills to disk past this (large loads only get slower, never fail for memory). At 1 GB the
-# load was the run's peak and grew with the corpus (0.92 GiB at 100k pages, 1.26 at 580k).
-# At 600 MB a 580,000-page load still took the main process to 895 MiB, above the parse
-# workers' peak; at 500 MB it reached 779 MiB and the whole run took no longer (187.6 s
-# against 191.4), so the run's peak is the parse workers' at any corpus size (864 MiB at
-# 580,000 pages, 869 at 100,000). The export works under a lower limit still (export.py).
+# spills to disk past this (large loads only get slower, never fail for memory). At this
+# limit the load stays below the parse workers' peak and takes no longer than with more, so
+# the run's peak is the parse workers' at any corpus size (bench/RESULTS.md). The export
+# works under a lower limit still (export.py).
 MEMORY_LIMIT_MB = 500
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 
