@@ -63,3 +63,24 @@ def default_warehouse() -> str:
 
 def default_exports() -> str:
     return os.environ.get(EXPORTS_ENV, str(DEFAULT_EXPORTS))
+
+
+# Fetching from the registry's API (ingest/fetch.py) is off unless a base URL is set, so no
+# run touches the network by surprise. The cursor lives beside the warehouse file: it records
+# what that warehouse's landing folder has been sent.
+FETCH_URL_ENV = "TRIAL_WAREHOUSE_FETCH_URL"
+REPORT_ENV = "TRIAL_WAREHOUSE_REPORT"
+
+
+def default_fetch_url() -> str:
+    """The registry's base URL (e.g. https://clinicaltrials.gov), or "" for no fetching."""
+    return os.environ.get(FETCH_URL_ENV, "")
+
+
+def fetch_cursor_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".fetch-cursor.json")
+
+
+def default_report() -> str:
+    """The HTML report's path; "" for `report.html` beside the exports folder."""
+    return os.environ.get(REPORT_ENV, "")
