@@ -9,6 +9,7 @@ its page; loading drops it.
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -31,6 +32,10 @@ _TRIAL_TEXT_FIELDS = (
 # Dates kept as given (`2020-01`) until polars derives DATE (+ precision) columns from them.
 _TRIAL_RAW_DATES = ("primary_completion_date", "first_posted", "results_first_posted")
 
+
+# For the benchmark only: set, the run reads no facts, so facts-on and facts-off runs of one
+# corpus can be alternated (bench/RESULTS.md, issue 17). Not a user setting.
+SKIP_FACTS_ENV = "TRIAL_WAREHOUSE_BENCH_SKIP_FACTS"
 
 _trial_text = operator.attrgetter(*_TRIAL_TEXT_FIELDS)
 _trial_raw_dates = operator.attrgetter(*_TRIAL_RAW_DATES)
@@ -106,6 +111,8 @@ def criteria_facts(criteria: pl.DataFrame) -> pl.DataFrame:
     """The thresholds the criterion rows state (`eligibility`), each with its record's `_rec`.
     Records are told apart by `_rec` inside the key while the facts are read: a batch can hold
     two pages of one trial."""
+    if os.environ.get(SKIP_FACTS_ENV):
+        criteria = criteria.clear()
     keyed = criteria.with_columns(nct_id=pl.format("{}|{}", pl.col(REC), pl.col("nct_id")))
     facts = facts_frame(keyed)
     parts = pl.col("nct_id").str.split_exact("|", 1)
