@@ -2,18 +2,22 @@
 
 Each is a thin wrapper: the work lives in `ingest` and `warehouse`. Between assets only
 typed manifests travel (`staging.manifest`: the run's identity and its counts); the data
-itself is in parquet batches under the warehouse's `.staging/<run_id>/` folder.
+itself is in parquet batches under the warehouse's `.staging/<run_id>/` folder. The load and
+the export are multi-assets: beside their manifest, one asset per table (`assets/tables.py`).
 """
 
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 import dagster as dg
 
+from assets.fetch import registry_fetch
 from assets.metadata import preview
 from assets.resources import WarehouseResource
+from assets.tables import EXPORT_SPECS, TABLE_SPECS, export_path, out_name, row_count, table_key, value_less_outs
 from ingest.extract import extract
 from ingest.parse import parse
 from ingest.validate import validate
@@ -72,7 +76,10 @@ def _staged_by_this_version(manifest: Manifest) -> Manifest:
 
 
 @dg.asset(
-    group_name=GROUP, description="Files in the landing folder that are new or changed by size or mtime, in batches."
+    group_name=GROUP,
+    # After a fetch when a job runs both; the `ingest` job alone scans what is there.
+    deps=[registry_fetch],
+    description="Files in the landing folder that are new or changed by size or mtime, in batches.",
 )
 def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[ExtractManifest]:
     staging = warehouse.staging(context.run.run_id)
@@ -134,51 +141,95 @@ def validated_records(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    description="The DuckDB warehouse: core, lineage and quarantine tables, loaded in one transaction.",
+LOAD_MANIFEST, EXPORT_MANIFEST = "load_manifest", "export_manifest"
+
+
+@dg.multi_asset(
+    name="warehouse_load",
+    outs={
+        LOAD_MANIFEST: dg.AssetOut(
+            key=LOAD_MANIFEST,
+            group_name=GROUP,
+            description="What the load did: pages new, changed, unchanged, rejected and duplicate, rows per table.",
+        ),
+        **value_less_outs(TABLE_SPECS),
+    },
 )
-def warehouse_tables(
+def warehouse_load(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, validated_records: ValidateManifest
-) -> dg.Output[LoadManifest]:
+) -> Iterator[dg.MaterializeResult]:
+    """Every warehouse table loaded in one transaction; each table's asset gets its row count."""
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), open_for_write(warehouse.warehouse) as con:
         # Under the run id extract staged with, which names the run's raw files: a Dagster
         # re-execution from a later step has its own run id but loads the pages read before.
         result = load(con, _staged_by_this_version(validated_records), raw_store(warehouse.warehouse))
-        metadata: dict[str, int | dg.MetadataValue] = {f"rows/{name}": count for name, count in result.rows.items()}
-        metadata.update(
-            trials_loaded=result.trials_loaded,
-            pages_new=result.pages_new,
-            pages_changed=result.pages_changed,
-            pages_unchanged=result.pages_unchanged,
-            pages_rejected=result.pages_rejected,
-            pages_duplicate=result.pages_duplicate,
-            preview=preview(con, "trials"),
-        )
+        for spec in TABLE_SPECS:
+            name = spec.key.path[-1]
+            metadata: dict[str, int | dg.MetadataValue] = {"dagster/row_count": row_count(con, name)}
+            if name == "trials":
+                metadata["preview"] = preview(con, "trials")
+            yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     shutil.rmtree(validated_records.run.staging, ignore_errors=True)
-    return dg.Output(LoadManifest(validated_records, result), metadata=metadata)
-
-
-@dg.asset(group_name=GROUP, description="Parquet (zstd) export of every table, switched in atomically.")
-def parquet_exports(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_tables: LoadManifest
-) -> dg.Output[ExportManifest]:
-    started = time.perf_counter()
-    loaded = warehouse_tables.loaded
-    with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
-        rows = export_all(
-            con, warehouse.exports, loaded.run_id, raw_store(warehouse.warehouse), tables_to_rewrite(loaded)
-        )
-    seconds = time.perf_counter() - started
-    context.log.info(f"exported {len(rows)} tables to {warehouse.exports} in {seconds:.1f}s")
-    return dg.Output(
-        ExportManifest(warehouse_tables, rows, seconds),
+    yield dg.MaterializeResult(
+        asset_key=LOAD_MANIFEST,
+        value=LoadManifest(validated_records, result),
         metadata={
-            "path": str(warehouse.exports),
-            "seconds": round(seconds, 2),
-            **{f"rows/{k}": v for k, v in rows.items()},
+            "trials_loaded": result.trials_loaded,
+            "pages_new": result.pages_new,
+            "pages_changed": result.pages_changed,
+            "pages_unchanged": result.pages_unchanged,
+            "pages_rejected": result.pages_rejected,
+            "pages_duplicate": result.pages_duplicate,
+            "seconds": round(result.seconds, 2),
         },
     )
 
 
-INGEST_ASSETS = [landing_pages, parsed_records, validated_records, warehouse_tables, parquet_exports]
+@dg.multi_asset(
+    name="parquet_exports",
+    outs={
+        EXPORT_MANIFEST: dg.AssetOut(
+            key=EXPORT_MANIFEST,
+            group_name=GROUP,
+            description="What the export did: rows per table, the folder it published, seconds.",
+        ),
+        **value_less_outs(EXPORT_SPECS),
+    },
+    # Each export follows its table, so the table's blocking checks stop it when they fail.
+    deps=[spec.key for spec in TABLE_SPECS],
+    internal_asset_deps={
+        EXPORT_MANIFEST: {dg.AssetKey(LOAD_MANIFEST), *(spec.key for spec in TABLE_SPECS)},
+        **{out_name(spec.key): {dg.AssetKey(LOAD_MANIFEST), table_key(spec.key.path[-1])} for spec in EXPORT_SPECS},
+    },
+)
+def parquet_exports(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, load_manifest: LoadManifest
+) -> Iterator[dg.MaterializeResult]:
+    """Parquet (zstd) export of every table, switched in atomically."""
+    started = time.perf_counter()
+    loaded = load_manifest.loaded
+    rewrite = tables_to_rewrite(loaded)
+    with writer_lock(warehouse.warehouse, warehouse.wait_seconds), warehouse.read() as con:
+        rows = export_all(con, warehouse.exports, loaded.run_id, raw_store(warehouse.warehouse), rewrite)
+    seconds = time.perf_counter() - started
+    context.log.info(f"exported {len(rows)} tables to {warehouse.exports} in {seconds:.1f}s")
+    for spec in EXPORT_SPECS:
+        name = spec.key.path[-1]
+        path = export_path(warehouse.exports, name)
+        yield dg.MaterializeResult(
+            asset_key=spec.key,
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "dagster/uri": path.as_uri(),
+                "dagster/row_count": rows[name],
+                "rewritten": name in rewrite,  # False: hard links to the previous export's file
+            },
+        )
+    yield dg.MaterializeResult(
+        asset_key=EXPORT_MANIFEST,
+        value=ExportManifest(load_manifest, rows, seconds),
+        metadata={"exports": dg.MetadataValue.path(str(warehouse.exports.absolute())), "seconds": round(seconds, 2)},
+    )
+
+
+INGEST_ASSETS = [landing_pages, parsed_records, validated_records, warehouse_load, parquet_exports]

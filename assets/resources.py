@@ -1,15 +1,18 @@
-"""The Dagster resource that tells the assets where the landing folder, warehouse and exports
-are, and how to run (the settings of `staging.settings`, with their defaults)."""
+"""The Dagster resource that tells the assets where the landing folder, warehouse, exports and
+report are, how to run, and whether to fetch from the registry (the settings of
+`staging.settings`, with their defaults)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from ingest.extract import Known
+from ingest.fetch import FetchSettings
 from staging import settings as s
 from warehouse.store import configure
 
@@ -25,6 +28,11 @@ class WarehouseResource(dg.ConfigurableResource):
     wait_seconds: float = _DEFAULTS.wait_seconds
     max_page_mb: int = _DEFAULTS.limits.max_page_bytes // s.MIB
     max_archive_mb: int = _DEFAULTS.limits.max_archive_bytes // s.MIB
+    report_path: str = s.default_report()  # "": report.html beside the exports folder
+    fetch_url: str = s.default_fetch_url()  # "": fetching is off, nothing touches the network
+    fetch_query: str = ""  # "": everything updated since the last fetch; else the API's query.term
+    fetch_page_size: int | None = None  # None: TRIAL_WAREHOUSE_FETCH_PAGE_SIZE or the API's maximum
+    fetch_min_interval: float | None = None  # seconds between requests; None: the polite default
 
     @property
     def source(self) -> Path:
@@ -37,6 +45,24 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def exports(self) -> Path:
         return Path(self.exports_dir)
+
+    @property
+    def report(self) -> Path:
+        return Path(self.report_path) if self.report_path else self.exports.parent / "report.html"
+
+    @property
+    def fetch_cursor(self) -> Path:
+        return s.fetch_cursor_path(self.warehouse)
+
+    def fetch_settings(self) -> FetchSettings:
+        """The environment's fetch settings (retries, backoff, timeout), with this resource's URL."""
+        base = FetchSettings.from_env()
+        return replace(
+            base,
+            base_url=self.fetch_url or None,
+            page_size=self.fetch_page_size if self.fetch_page_size is not None else base.page_size,
+            min_interval=self.fetch_min_interval if self.fetch_min_interval is not None else base.min_interval,
+        )
 
     def staging(self, run_id: str) -> Path:
         return self.warehouse.parent / ".staging" / run_id
