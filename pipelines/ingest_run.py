@@ -157,5 +157,5 @@ def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, bat
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
-    exported = result.output_for_node("parquet_exports")
+    exported = result.output_for_node("parquet_exports", "export_manifest")
     return Summary(str(source), str(warehouse), str(exports), time.perf_counter() - started, exported, checks)
