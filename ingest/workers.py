@@ -6,8 +6,9 @@ import ctypes
 import ctypes.util
 import gc
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from itertools import repeat
 from multiprocessing import get_context
 from typing import TypeVar
@@ -73,6 +74,26 @@ def _release_freed_memory() -> None:
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+# Extra listeners told of every batch done, besides the stage's own `progress`: the command
+# line's progress bar hears the stages through this without them knowing about a terminal.
+_LISTENERS: list[Progress] = []
+
+
+@contextmanager
+def listening(listener: Progress) -> Iterator[None]:
+    """Tell `listener` of every batch done by `run_batches` in this process while inside."""
+    _LISTENERS.append(listener)
+    try:
+        yield
+    finally:
+        _LISTENERS.remove(listener)
+
+
+def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    for listener in [progress, *_LISTENERS]:
+        if listener:
+            listener(stage, done, total)
+
 
 def run_batches(
     fn: Callable[..., T], args: list[tuple], workers: int, stage: str, progress: Progress | None
@@ -86,10 +107,11 @@ def run_batches(
             if pool and args
             else (without_gc(fn, *a) for a in args)
         )
+        for listener in _LISTENERS:  # the stage starts: a bar can show it before its first batch ends
+            listener(stage, 0, len(args))
         for done, result in enumerate(mapped, 1):
             results.append(result)
-            if progress:
-                progress(stage, done, len(args))
+            _report(progress, stage, done, len(args))
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)

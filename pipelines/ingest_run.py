@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from assets.checks import CHECKS
-from assets.ingest import INGEST_ASSETS, ExportManifest
+from assets.ingest import ExportManifest
 from assets.resources import WarehouseResource
 from staging.manifest import ExtractManifest, ParseManifest, ValidateManifest
-from staging.settings import DEFAULT_BATCH_SIZE
+from staging.settings import DEFAULT_BATCH_SIZE, PROJECT_ROOT
 from warehouse.load import LoadResult
 from warehouse.store import WarehouseBusy, writer_lock
+
+JOB_NAME = "ingest"  # pipelines.jobs.ingest_job: runs from here carry its name in the UI
 
 
 class IngestFailed(RuntimeError):
@@ -108,6 +110,28 @@ class Summary:
         return "\n".join(lines)
 
 
+def dagster_home() -> Path:
+    """The project's Dagster home: `DAGSTER_HOME` when set, else `.dagster_home/` in the project
+    (git-ignored). The CLI, `make run`, `make ui` and the daemon share it, so every run shows in
+    the UI and the schedule and sensor can be started from a shell."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        # Default storage (SQLite in this folder). Without the file Dagster warns on every
+        # start; telemetry off because the pipeline's machines need not reach the internet.
+        config.write_text(
+            "# Created by trial-warehouse: default SQLite storage in this folder.\ntelemetry:\n  enabled: false\n"
+        )
+    return home
+
+
+def project_instance() -> dg.DagsterInstance:
+    """The persistent instance in `dagster_home()`; Dagster reads the folder from the variable."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home())
+    return dg.DagsterInstance.get()
+
+
 def ingest(
     source: Path,
     warehouse: Path,
@@ -116,19 +140,15 @@ def ingest(
     workers: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     quiet: bool = False,
+    instance: dg.DagsterInstance | None = None,
+    logger: dg.LoggerDefinition | None = None,
 ) -> Summary:
+    """Run the `ingest` job in this process. `instance` records the run (None: a throwaway one,
+    as tests use); `logger` replaces Dagster's console logger (the CLI's progress bar)."""
     if not source.is_dir():
         raise IngestFailed(f"landing folder {source} does not exist or is not a folder")
     # The whole run holds the writer lock: a second ingest stops at once (or queues with
     # --wait) instead of doing its work and finding the warehouse busy at the end.
-    try:
-        with writer_lock(warehouse, wait_seconds):
-            return _materialize(source, warehouse, exports, workers, batch_size, quiet)
-    except WarehouseBusy as exc:
-        raise IngestFailed(str(exc), exit_code=2) from None
-
-
-def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, batch_size: int, quiet: bool) -> Summary:
     resource = WarehouseResource(
         source_dir=str(source),
         warehouse_path=str(warehouse),
@@ -136,13 +156,40 @@ def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, bat
         workers=workers,
         batch_size=batch_size,
     )
+    try:
+        with writer_lock(warehouse, wait_seconds):
+            return _materialize(resource, quiet, instance or dg.DagsterInstance.ephemeral(), logger)
+    except WarehouseBusy as exc:
+        raise IngestFailed(str(exc), exit_code=2) from None
+
+
+def ingest_job(resource: WarehouseResource, logger: dg.LoggerDefinition | None) -> dg.JobDefinition:
+    """The project's `ingest` job (pipelines.definitions) bound to this run's resource, so a run
+    from the command line is the same job, by name, as one launched from the UI."""
+    from pipelines.definitions import defs
+
+    job_defs = dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=[job for job in defs.jobs or [] if job.name == JOB_NAME],
+        resources={**(defs.resources or {}), "warehouse": resource},
+        loggers={"progress": logger} if logger else None,
+    )
+    return job_defs.get_job_def(JOB_NAME)
+
+
+def _materialize(
+    resource: WarehouseResource, quiet: bool, instance: dg.DagsterInstance, logger: dg.LoggerDefinition | None
+) -> Summary:
     started = time.perf_counter()
-    logging.getLogger("dagster").setLevel(logging.WARNING if quiet else logging.INFO)
-    result = dg.materialize(
-        [*INGEST_ASSETS, *CHECKS],
-        resources={"warehouse": resource},
+    level = "WARNING" if quiet else "INFO"
+    logging.getLogger("dagster").setLevel(level)
+    result = ingest_job(resource, logger).execute_in_process(
+        instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}},
+        # Dagster uses only the loggers the run config names.
+        run_config={"loggers": {"progress": {}} if logger else {"console": {"config": {"log_level": level}}}},
+        tags={"trial_warehouse/launched_by": "command line", "trial_warehouse/source": resource.source_dir},
     )
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
@@ -158,4 +205,11 @@ def _materialize(source: Path, warehouse: Path, exports: Path, workers: int, bat
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
     exported = result.output_for_node("parquet_exports", "export_manifest")
-    return Summary(str(source), str(warehouse), str(exports), time.perf_counter() - started, exported, checks)
+    return Summary(
+        resource.source_dir,
+        resource.warehouse_path,
+        resource.exports_dir,
+        time.perf_counter() - started,
+        exported,
+        checks,
+    )
