@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.synthetic.render import render_page
+from bench.synthetic.render_json import render_json
 from bench.synthetic.words import (
     CAPITALS,
     CONDITIONS,
@@ -601,12 +602,23 @@ def shard_records(seed: int, shard: int, count: int) -> Iterator[Record]:
         yield synth_record(rng, nct_number)
 
 
-def _write_shard(job: tuple[int, int, int, str, int]) -> int:
-    seed, shard, count, out_dir, width = job
+# How each corpus format writes one record: (file suffix, renderer). The same records either way,
+# so the benchmark can compare the formats on the same trials.
+RENDERERS: dict[str, tuple[str, Callable[[Record], str]]] = {
+    "page": (".txt", render_page),
+    "json": (".json", render_json),
+}
+
+Job = tuple[int, int, int, str, int, str]  # seed, shard, count, out_dir, folder-name width, format
+
+
+def _write_shard(job: Job) -> int:
+    seed, shard, count, out_dir, width, fmt = job
+    suffix, render = RENDERERS[fmt]
     folder = Path(out_dir) / f"{shard:0{width}d}"
     folder.mkdir(parents=True, exist_ok=True)
     for record in shard_records(seed, shard, count):
-        (folder / f"{record.nct_id}.txt").write_bytes(render_page(record).encode("utf-8"))
+        (folder / f"{record.nct_id}{suffix}").write_bytes(render(record).encode("utf-8"))
     return count
 
 
@@ -616,8 +628,10 @@ def write_corpus(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    fmt: str = "page",
 ) -> None:
-    """Write `count` pages as out_dir/<shard>/NCTxxxxxxxx.txt, at most SHARD_SIZE per folder.
+    """Write `count` pages as out_dir/<shard>/NCTxxxxxxxx.txt, at most SHARD_SIZE per folder
+    (`fmt="json"`: the same records as API v2 studies, NCTxxxxxxxx.json, as the bulk download).
 
     `progress` is called with the number of pages written so far after each shard. The output
     depends only on (count, seed): shards are independent and seeded by their number.
@@ -625,7 +639,9 @@ def write_corpus(
     out_dir.mkdir(parents=True, exist_ok=True)
     shards = (count + SHARD_SIZE - 1) // SHARD_SIZE
     width = max(3, len(str(max(0, shards - 1))))
-    jobs = [(seed, shard, min(SHARD_SIZE, count - shard * SHARD_SIZE), str(out_dir), width) for shard in range(shards)]
+    jobs = [
+        (seed, shard, min(SHARD_SIZE, count - shard * SHARD_SIZE), str(out_dir), width, fmt) for shard in range(shards)
+    ]
     done = 0
     for written in _run_shards(jobs, min(workers or os.cpu_count() or 1, max(1, shards))):
         done += written
@@ -633,7 +649,7 @@ def write_corpus(
             progress(done)
 
 
-def _run_shards(jobs: list[tuple[int, int, int, str, int]], workers: int) -> Iterator[int]:
+def _run_shards(jobs: list[Job], workers: int) -> Iterator[int]:
     if workers == 1:
         # In-process: no pool start-up for small corpora, and easier to debug.
         yield from map(_write_shard, jobs)
