@@ -89,6 +89,12 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         f"extract: {result.files_seen:,} files seen, {result.files_read:,} to read "
         f"in {batches} batch{'' if batches == 1 else 'es'}"
     )
+    if result.files_ignored:
+        context.log.warning(
+            f"extract: {result.files_ignored:,} files ignored, no input format reads them: "
+            + ", ".join(result.ignored_sample)
+            + (" ..." if result.files_ignored > len(result.ignored_sample) else "")
+        )
     return dg.Output(
         result,
         metadata={
@@ -96,6 +102,7 @@ def landing_pages(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "files_read": result.files_read,
             "files_unchanged": result.files_unchanged,
             "unreadable": result.unreadable,
+            "files_ignored": result.files_ignored,
             "seconds": round(result.seconds, 2),
         },
     )
@@ -162,7 +169,7 @@ def warehouse_load(
     with writer_lock(warehouse.warehouse, warehouse.wait_seconds), open_for_write(warehouse.warehouse) as con:
         # Under the run id extract staged with, which names the run's raw files: a Dagster
         # re-execution from a later step has its own run id but loads the pages read before.
-        result = load(con, _staged_by_this_version(validated_records), raw_store(warehouse.warehouse))
+        result = load(con, _staged_by_this_version(validated_records), raw_store(warehouse.warehouse), context.log)
         for spec in TABLE_SPECS:
             name = spec.key.path[-1]
             metadata: dict[str, int | dg.MetadataValue] = {"dagster/row_count": row_count(con, name)}

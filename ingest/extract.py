@@ -100,7 +100,7 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
     staging.mkdir(parents=True, exist_ok=True)
     (staging / OWNER).write_text(str(os.getpid()))
     remove_abandoned_staging(staging.parent)
-    scanned = scanned_frame(source, settings.workers)
+    scanned, ignored = scanned_frame(source, settings.workers)
     scanned.write_parquet(scanned_path(staging))
     unchanged, known_sha = known.compare(scanned)
     members = _members_by_file(known_sha)
@@ -136,16 +136,23 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
         pages_unchanged=known.pages_in(scanned.filter(skipped)),
         unreadable=int(unreadable),
         seconds=time.perf_counter() - started,
+        files_ignored=len(ignored),
+        ignored_sample=sorted(ignored)[:IGNORED_SAMPLE],
     )
 
 
-def scanned_frame(source: Path, workers: int) -> pl.DataFrame:
-    """The scan as a frame in path order, built from its column lists without an object per file."""
+IGNORED_SAMPLE = 20  # files no format reads, named in the run summary (all are counted)
+
+
+def scanned_frame(source: Path, workers: int) -> tuple[pl.DataFrame, list[str]]:
+    """The scan as a frame in path order, built from its column lists without an object per
+    file; and the files no format reads."""
     cols = scan_columns(source, workers)
+    ignored = cols.pop("ignored")
     frame = pl.DataFrame(cols, schema={"path": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "error": pl.Utf8})
     lower = pl.col("path").str.to_lowercase()  # the rule of `LandingFile.is_archive`
     is_archive = pl.any_horizontal(lower.str.ends_with(suffix) for suffix in ARCHIVE_SUFFIXES)
-    return frame.sort("path").with_columns(is_archive=is_archive)
+    return frame.sort("path").with_columns(is_archive=is_archive), ignored
 
 
 def _write_plan(

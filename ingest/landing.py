@@ -63,7 +63,8 @@ def scan(root: Path, workers: int = 1) -> Iterator[LandingFile]:
 
 
 def scan_columns(root: Path, workers: int = 1) -> Columns:
-    """What `scan` finds, unsorted and as column lists, for callers that build a frame: at
+    """What `scan` finds, unsorted and as column lists (plus "ignored": the files no format
+    reads, which the run summary counts), for callers that build a frame: at
     580,000 files an object per entry cost more than the `stat` calls, and pickling those
     objects back from the workers as much again.
 
@@ -112,18 +113,20 @@ def _key(root: Path) -> str:
 # and mtimes as arrays, errors by position. The early scan arrives while Dagster imports, and
 # an object per file made then sat among the imported modules' objects: freed, its memory
 # could not go back, and the main process held it through the whole parse.
-Packed = tuple[str, array, array, dict[int, str]]
+Packed = tuple[str, array, array, dict[int, str], str]
 
 
 def _pack(cols: Columns) -> Packed:
     errors = {i: error for i, error in enumerate(cols["error"]) if error is not None}
-    return "\0".join(cols["path"]), array("q", cols["size"]), array("q", cols["mtime_ns"]), errors
+    paths, ignored = "\0".join(cols["path"]), "\0".join(cols["ignored"])
+    return paths, array("q", cols["size"]), array("q", cols["mtime_ns"]), errors, ignored
 
 
 def _unpack(parts: list[Packed]) -> Columns:
     found = _columns()
-    for paths, sizes, mtimes, errors in parts:
+    for paths, sizes, mtimes, errors, ignored in parts:
         count = len(sizes)
+        found["ignored"] += ignored.split("\0") if ignored else []
         found["path"] += paths.split("\0") if count else []
         found["size"] += sizes
         found["mtime_ns"] += mtimes
@@ -147,7 +150,7 @@ def _scan_packed(root: Path, workers: int) -> list[Packed]:
 
 
 def _columns() -> Columns:
-    return {key: [] for key in SCAN_COLUMNS}
+    return {key: [] for key in (*SCAN_COLUMNS, "ignored")}
 
 
 def _scan_tree(top: str, base: int) -> Packed:
@@ -183,7 +186,8 @@ def _scan_folder(directory: str, base: int, found: Columns) -> list[str]:
             if entry.is_dir(follow_symlinks=False):
                 folders.append(entry.path)
                 continue
-            if not wanted:
+            if not wanted:  # counted and named in the run summary, so nothing vanishes unseen
+                found["ignored"].append(_shown(entry.path[base:]))
                 continue
             st = entry.stat(follow_symlinks=True)
         except OSError as exc:

@@ -88,7 +88,8 @@ class Summary:
         lines = [
             f"ingest {load.run_id} finished in {self.seconds:.1f}s",
             f"  source     {self.source}: {x.files_seen:,} files seen, {x.files_read:,} read "
-            f"({x.files_unchanged:,} skipped unchanged by size and mtime)",
+            f"({x.files_unchanged:,} skipped unchanged by size and mtime)"
+            + (f", {x.files_ignored:,} ignored (no input format reads them)" if x.files_ignored else ""),
             f"  pages      new {load.pages_new:,}, changed {load.pages_changed:,}, unchanged {load.pages_unchanged:,}, "
             f"rejected {load.pages_rejected:,}, duplicate {load.pages_duplicate:,}",
             f"  trials     {load.trials_loaded:,} loaded; extra (unknown) sections kept: {self.parsed.extra_sections:,}",
@@ -99,6 +100,13 @@ class Summary:
             "  checks     "
             + (", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in self.checks.items()) or "none run"),
         ]
+        if x.files_ignored:
+            lines.append(
+                f"  WARNING: {x.files_ignored:,} files ignored: pages are .txt, .json, .xml (or .zip / .tar.gz):"
+            )
+            lines += [f"    {name}" for name in x.ignored_sample]
+            if x.files_ignored > len(x.ignored_sample):
+                lines.append(f"    ... and {x.files_ignored - len(x.ignored_sample):,} more")
         if load.duplicates:
             lines.append("  duplicates (later Last Updated wins, then later path):")
             lines += [f"    {d}" for d in load.duplicates[:20]]
@@ -175,7 +183,23 @@ def ingest_job(resource: WarehouseResource, logger: dg.LoggerDefinition | None) 
         resources={**(defs.resources or {}), "warehouse": resource},
         loggers={"progress": logger} if logger else None,
     )
-    return job_defs.get_job_def(JOB_NAME)
+    return job_defs.resolve_job_def(JOB_NAME)
+
+
+def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """One line: the failed step and its own error (the innermost cause: Dagster wraps it),
+    without the module path of the exception's class. The log above holds the traceback."""
+    failure = next((e for e in result.all_events if e.is_step_failure), None)
+    error = failure.step_failure_data.error if failure else None
+    if failure is None or error is None:
+        return "see the log above"
+    while error.cause is not None:
+        error = error.cause
+    first = (error.message.strip().splitlines() or [error.cls_name])[0]
+    prefix, _, rest = first.partition(": ")
+    if rest and prefix.endswith(error.cls_name):
+        first = f"{error.cls_name}: {rest}"
+    return f"step {failure.step_key} failed: {first}"
 
 
 def _materialize(
@@ -192,13 +216,7 @@ def _materialize(
         tags={"trial_warehouse/launched_by": "command line", "trial_warehouse/source": resource.source_dir},
     )
     if not result.success:
-        failure = next((e for e in result.all_events if e.is_step_failure), None)
-        message = (
-            failure.step_failure_data.error.message.strip()
-            if failure and failure.step_failure_data.error
-            else "see the log above"
-        )
-        raise IngestFailed(message)
+        raise IngestFailed(_failure_message(result))
     checks = {
         e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
         for e in result.all_events

@@ -33,8 +33,11 @@ STAGES = {
     "landing_pages": "extract",
     "parsed_records": "parse",
     "validated_records": "validate",
-    "warehouse_tables": "load",
+    "warehouse_load": "load",
+    "warehouse_checks": "checks",
     "parquet_exports": "export",
+    "warehouse_report": "report",
+    "registry_fetch": "fetch",
 }
 
 
@@ -70,12 +73,14 @@ class LiveProgress:
     def stage(self, name: str) -> TaskID:
         """The stage's bar, started (with an unknown total) the first time it is named."""
         if name not in self.tasks:
-            for other in self.tasks.values():  # stages run one after another: the last one ended
-                self.bars.update(
-                    other, total=self.bars.tasks[other].total or 1, completed=self.bars.tasks[other].total or 1
-                )
+            self._complete_all()  # stages run one after another: the one before has ended
             self.tasks[name] = self.bars.add_task(name, total=None, pages=self.pages)
         return self.tasks[name]
+
+    def _complete_all(self) -> None:
+        for task in self.bars.tasks:
+            if not task.finished:
+                self.bars.update(task.id, total=task.total or 1, completed=task.total or 1)
 
     def batches(self, stage: str, done: int, total: int) -> None:
         self.bars.update(self.stage(stage), total=total, completed=done, pages=self.pages)
@@ -101,16 +106,12 @@ class LiveProgress:
         files_read = metadata.get("files_read")
         self.pages = int(files_read.value) if files_read is not None else None
 
-    def finish(self) -> None:
-        self.stage("")  # completes the last stage's bar
-        self.bars.remove_task(self.tasks.pop(""))
-
     @contextmanager
     def running(self) -> Iterator[dg.LoggerDefinition]:
         """Draw the bars while inside; yields the Dagster logger that feeds them."""
         with self.bars, listening(self.batches):
             yield _logger_for(self)
-            self.finish()
+            self._complete_all()
 
 
 class _Handler(logging.Handler):

@@ -31,6 +31,8 @@ class ExtractManifest:
     pages_unchanged: int  # the pages those files hold (an archive holds several)
     unreadable: int
     seconds: float
+    files_ignored: int = 0  # files no input format reads (`.csv`, `.md`): not pages, left alone
+    ignored_sample: list[str] = field(default_factory=list)  # the first of them by path
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,7 @@ class ValidateManifest:
         x, p = self.parse.extract, self.parse
         stages = {
             "extract": {
-                "run_id": x.run.run_id, "started_at": x.run.started_at.isoformat(), "files_seen": x.files_seen,
+                "run_id": x.run.run_id, "started_at": x.run.started_at.isoformat(), "files_seen": x.files_seen, "files_ignored": x.files_ignored,
                 "files_read": x.files_read, "files_unchanged": x.files_unchanged,
                 "pages_unchanged": x.pages_unchanged, "unreadable": x.unreadable, "seconds": x.seconds,
             },
