@@ -95,7 +95,9 @@ class Trials(WarehouseTable):
     has_results: pl.Boolean = pa.Field(nullable=True)
     overall_status: Text = pa.Field(nullable=True, isin=enums.OVERALL_STATUS)
     # A parametrised dtype goes in `Annotated` so type checkers read a type, pandera the same List(String).
-    phases: Annotated[pl.List, pl.Utf8] = pa.Field(nullable=True)
+    phases: Annotated[pl.List, pl.Utf8] = pa.Field(
+        description="never NULL: `[]` when the record gives no phase (observational studies), `['NA']` when it says not applicable"
+    )
     enrollment: pl.Int32 = pa.Field(nullable=True, ge=0)
     study_type: Text = pa.Field(nullable=True, isin=enums.STUDY_TYPE)
     start_date: pl.Date = pa.Field(nullable=True)

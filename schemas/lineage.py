@@ -19,7 +19,10 @@ SHA256 = r"^[0-9a-f]{64}$"
     "source_records",
     "Every page ever read, valid or not, with its raw text. A view: the text lives in the raw "
     "store (immutable parquet files beside the warehouse file), the rest in `source_pages`. "
-    "first_seen / last_seen: the start of the first / last run that read the page's bytes at that path.",
+    "first_seen / last_seen: the start of the first / last run that read the page's bytes at that path. "
+    "The raw store is found when a query runs, beside the DuckDB file opened (`trials.raw/` for "
+    "`trials.duckdb`) unless the variable `trial_warehouse_raw_store` names another folder, so a "
+    "moved or copied warehouse folder reads its own.",
     is_view=True,
 )
 class SourceRecords(WarehouseTable):
@@ -97,6 +100,31 @@ class TrialVersions(WarehouseTable):
     # The version's trials row as JSON, taken when it is superseded, so `trial_changes` can diff
     # versions; NULL for the current version, whose row is in `trials`.
     fields_json: Text = pa.Field(nullable=True)
+
+
+@table(
+    "trial_changes",
+    "A view: for each pair of consecutive versions of a trial (`trial_versions`, in the order first seen), "
+    "each `trials` column whose value differs, old and new. `old_value` / `new_value` are plain text: a "
+    "date `2025-07-29`, a number `31`, a boolean `true`, a list `[PHASE1, PHASE2]`, NULL for no value; "
+    "cast them to `value_type` for typed values (`new_value::INTEGER`, `new_value::DATE`, "
+    "`new_value::VARCHAR[]`). `old_json` / `new_json` hold the same values as JSON.",
+    is_view=True,
+)
+class TrialChanges(WarehouseTable):
+    class Config:
+        unique = ["nct_id", "new_sha256", "field"]  # the primary key
+
+    nct_id: Text = pa.Field(str_matches=NCT_PATTERN)
+    old_sha256: Text = pa.Field(str_matches=SHA256, description="the earlier version (`trial_versions.sha256`)")
+    new_sha256: Text = pa.Field(str_matches=SHA256, description="the later version")
+    changed_at: Timestamp = pa.Field(description="when the later version was first seen")
+    field: Text = pa.Field(description="the `trials` column that changed")
+    old_value: Text = pa.Field(nullable=True, description="its earlier value as plain text")
+    new_value: Text = pa.Field(nullable=True, description="its later value as plain text")
+    value_type: Text = pa.Field(description="the column's type in `trials`, to cast the values to")
+    old_json: Text = pa.Field(nullable=True, description='the earlier value as JSON text (`"2025-07-29"`, `31`)')
+    new_json: Text = pa.Field(nullable=True, description="the later value as JSON text")
 
 
 @table("ingest_runs", "One row per ingest run.", key_constraint=True)

@@ -11,6 +11,7 @@ from schemas import ALL_TABLES, WarehouseTable, primary_key
 from schemas.core import Trials
 from schemas.record_extras import RECORD_EXTRA_TABLES
 from staging.raw_files import in_records_layout
+from warehouse.eligibility_query import eligibility_macros
 
 _SCALARS: dict[DataTypeClass, str] = {
     pl.Utf8: "VARCHAR",
@@ -53,10 +54,11 @@ def create_table(model: type[WarehouseTable]) -> str:
 def trial_changes_view() -> str:
     """`trial_changes`: for consecutive versions of a trial, each contract field whose value
     changed, old and new. A superseded version's values are its JSON snapshot; the current
-    version's are its `trials` row. Field list comes from the Trials model."""
-    cols = list(Trials.to_schema().columns)
+    version's are its `trials` row. Field list comes from the Trials model; the values are
+    given as plain text (`_plain`) and as the JSON they are compared in."""
+    cols = columns(Trials)
     fields = [c for c in cols if c not in ("nct_id", "sha256", "source_path", "title")]
-    keys = ", ".join(f"'{f}'" for f in fields)
+    types = ", ".join(f"('{f}', '{cols[f]}')" for f in fields)
     current = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in cols) + "))::VARCHAR"
     return f"""
 CREATE OR REPLACE VIEW trial_changes AS
@@ -72,15 +74,29 @@ ordered AS (
     FROM versions
     WINDOW w AS (PARTITION BY nct_id ORDER BY first_seen, last_updated NULLS FIRST, sha256)
 ),
-fields AS (SELECT unnest([{keys}]) AS field)
-SELECT o.nct_id, o.previous_sha256 AS old_sha256, o.sha256 AS new_sha256, o.first_seen AS changed_at,
-       f.field,
-       json_extract(o.previous_json, '$.' || f.field)::VARCHAR AS old_value,
-       json_extract(o.fields_json, '$.' || f.field)::VARCHAR AS new_value
-FROM ordered o CROSS JOIN fields f
-WHERE o.previous_json IS NOT NULL
-  AND json_extract(o.previous_json, '$.' || f.field) IS DISTINCT FROM json_extract(o.fields_json, '$.' || f.field);
+fields AS (SELECT * FROM (VALUES {types}) f(field, value_type)),
+pairs AS (
+    SELECT o.nct_id, o.previous_sha256 AS old_sha256, o.sha256 AS new_sha256, o.first_seen AS changed_at,
+           f.field, f.value_type,
+           json_extract(o.previous_json, '$.' || f.field) AS old_json,
+           json_extract(o.fields_json, '$.' || f.field) AS new_json
+    FROM ordered o CROSS JOIN fields f
+    WHERE o.previous_json IS NOT NULL
+)
+SELECT nct_id, old_sha256, new_sha256, changed_at, field, {_plain("old_json")} AS old_value,
+       {_plain("new_json")} AS new_value, value_type, old_json::VARCHAR AS old_json, new_json::VARCHAR AS new_json
+FROM pairs
+WHERE old_json IS DISTINCT FROM new_json;
 """
+
+
+def _plain(value: str) -> str:
+    """A JSON value as the text an analyst casts: a string unquoted, a list as DuckDB writes a
+    list (`[PHASE1, PHASE2]`, which `::VARCHAR[]` reads back), JSON null as NULL."""
+    return (
+        f"CASE json_type({value}) WHEN 'NULL' THEN NULL WHEN 'ARRAY' THEN {value}::VARCHAR[]::VARCHAR "
+        f"ELSE json_extract_string({value}, '$') END"
+    )
 
 
 def calculated_values_view() -> str:
@@ -102,16 +118,34 @@ FROM trials t LEFT JOIN s USING (nct_id);
 """
 
 
-def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
+# The raw store's folder as SQL, worked out each time a query binds and never written into the
+# database file, so a moved or copied warehouse reads the store beside it: the variable that
+# `warehouse.store.connect` and the shell set, else the folder beside the file DuckDB opened,
+# taken from DuckDB's default temp directory `<file>.tmp` (documented in "Files Created by
+# DuckDB"), so a plain `duckdb.connect(path)` or `duckdb path` needs no setup.
+RAW_STORE_VARIABLE = "trial_warehouse_raw_store"
+RAW_STORE_SQL = (
+    f"coalesce(getvariable('{RAW_STORE_VARIABLE}'), "
+    r"regexp_replace(current_setting('temp_directory'), '(\.[^./]*)?\.tmp$', '.raw'))"
+)
+
+
+def sql_string(value: str) -> str:
+    """`value` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def source_records_select(raw_root: Path | None, raw_files: list[str], portable: bool = False) -> str:
     """`source_pages` joined with the page bytes in the given raw store files, in either of
-    their layouts (staging/raw_files.py)."""
+    their layouts (staging/raw_files.py). The files are read under `raw_root`, or, `portable`,
+    under the folder `RAW_STORE_SQL` names when the query runs (what a stored view needs)."""
     pages = (
         "SELECT i.sha256, i.source_path, i.nct_id, i.first_seen, i.last_seen, {text} AS record_text, i.size_bytes, "
         "i.encoding, {raw} AS raw_bytes, i.raw_file FROM source_pages i"
     )
-    if raw_root is None or not raw_files:
+    if not raw_files or (raw_root is None and not portable):
         return pages.format(text="NULL::VARCHAR", raw="NULL::BLOB")
-    root = raw_root.resolve().as_posix()
+    root = sql_string(raw_root.resolve().as_posix()) if raw_root is not None and not portable else RAW_STORE_SQL
     joins, texts, raws = [], [], []
     layouts = (
         ("r", [f for f in raw_files if in_records_layout(f)], "source_path", "record_text", "raw_bytes"),
@@ -119,9 +153,9 @@ def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
     )
     for alias, files, path, text, raw in layouts:
         if files:
-            listed = ", ".join(f"'{root}/{f}'" for f in files)
+            listed = f"list_transform([{', '.join(sql_string(f) for f in files)}], lambda f: {root} || '/' || f)"
             joins.append(
-                f" LEFT JOIN read_parquet([{listed}], filename = true) {alias} ON {alias}.filename = '{root}/' || "
+                f" LEFT JOIN read_parquet({listed}, filename = true) {alias} ON {alias}.filename = {root} || '/' || "
                 f"i.raw_file AND {alias}.{path} = i.source_path AND {alias}.sha256 = i.sha256"
             )
             texts.append(f"{alias}.{text}")
@@ -131,14 +165,21 @@ def source_records_select(raw_root: Path | None, raw_files: list[str]) -> str:
 
 
 def source_records_view(raw_root: Path | None, raw_files: list[str]) -> str:
-    """`source_records`: rebuilt by every load with the raw files committed so far (absolute
-    paths of this machine)."""
-    return f"CREATE OR REPLACE VIEW source_records AS {source_records_select(raw_root, raw_files)}"
+    """`source_records`: rebuilt by every load with the raw files committed so far, named
+    relative to the raw store (`raw_root` is not written into the view: see `RAW_STORE_SQL`)."""
+    return f"CREATE OR REPLACE VIEW source_records AS {source_records_select(raw_root, raw_files, portable=True)}"
+
+
+def is_portable_source_records(view_sql: str) -> bool:
+    """Whether a stored `source_records` view finds its raw store at query time. A warehouse
+    made before named its raw files by absolute path: moved, it found none; copied, it read
+    the original's."""
+    return RAW_STORE_VARIABLE in view_sql or "read_parquet" not in view_sql
 
 
 def all_ddl() -> list[str]:
     tables = [create_table(m) for m in ALL_TABLES if not m.__table__.is_view]
-    return [*tables, *added_columns(), trial_changes_view(), calculated_values_view()]
+    return [*tables, *added_columns(), trial_changes_view(), calculated_values_view(), *eligibility_macros()]
 
 
 def added_columns() -> list[str]:

@@ -70,11 +70,14 @@ def render() -> str:
         checks = [c.name for c in schema.checks]
         if checks:
             lines.append("Row rules: " + ", ".join(f"`{c}`" for c in checks) + ".")
-        lines += ["", "| column | type | null | rules | filled by |", "|---|---|---|---|---|"]
+        lines += ["", "| column | type | null | rules | filled by | notes |", "|---|---|---|---|---|---|"]
         for name, column in schema.columns.items():
             null = "yes" if column.nullable else "no"
             filled = _filled_by(model, column)
-            lines.append(f"| {name} | {duckdb_type(column.dtype.type)} | {null} | {_rules(column)} | {filled} |")
+            notes = column.description or ""
+            lines.append(
+                f"| {name} | {duckdb_type(column.dtype.type)} | {null} | {_rules(column)} | {filled} | {notes} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 
 from staging.settings import default_warehouse
+from warehouse.ddl import RAW_STORE_VARIABLE, sql_string
 from warehouse.search import fts_extension_path
-from warehouse.store import WarehouseVersionError, check_storage_version
+from warehouse.store import WarehouseVersionError, check_storage_version, raw_store
 
 
 def shell_binary() -> Path:
@@ -30,9 +31,12 @@ def shell_binary() -> Path:
 
 
 def shell_command(warehouse: Path, sql: str | None = None) -> list[str]:
-    """The command line opening `warehouse` read-only in the shell with fts loaded; with `sql`,
-    the shell runs it and exits instead of starting interactively."""
-    command = [str(shell_binary()), "-readonly", "-cmd", f"LOAD '{fts_extension_path()}'", str(warehouse)]
+    """The command line opening `warehouse` read-only in the shell with fts loaded and
+    `source_records` reading the raw store beside it; with `sql`, the shell runs it and exits
+    instead of starting interactively."""
+    raw = f"SET VARIABLE {RAW_STORE_VARIABLE} = {sql_string(raw_store(warehouse).resolve().as_posix())}"
+    load = f"LOAD {sql_string(str(fts_extension_path()))}"
+    command = [str(shell_binary()), "-readonly", "-cmd", load, "-cmd", raw, str(warehouse)]
     if sql is not None:
         command += ["-c", sql]
     return command

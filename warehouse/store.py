@@ -23,7 +23,13 @@ from typing import Any
 
 import duckdb
 
-from warehouse.ddl import all_ddl, placeholder_views
+from warehouse.ddl import (
+    RAW_STORE_VARIABLE,
+    all_ddl,
+    is_portable_source_records,
+    placeholder_views,
+    source_records_view,
+)
 
 
 class WarehouseBusy(RuntimeError):
@@ -83,9 +89,10 @@ def check_storage_version(path: Path) -> None:
     )
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, read_only: bool = False, raw_root: Path | None = None) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect` with the version guard: a file of another storage version is refused
-    with a one-line `WarehouseVersionError`, never opened."""
+    with a one-line `WarehouseVersionError`, never opened. The connection's `source_records`
+    reads `raw_root` (default: the raw store beside `path`)."""
     check_storage_version(path)
     # Only a new file takes the setting: passing it for an existing one changes nothing there but
     # makes DuckDB refuse a second connection to the file opened without it in this process.
@@ -93,11 +100,18 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         {} if path.exists() else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
     )
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "version number" in str(exc):
             raise WarehouseVersionError(_rebuild_message(path, str(exc).splitlines()[0].rstrip("."))) from None
         raise
+    use_raw_store(con, raw_root or raw_store(path))
+    return con
+
+
+def use_raw_store(con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
+    """Point this connection's `source_records` at `raw_root` (warehouse/ddl.py, RAW_STORE_SQL)."""
+    con.execute(f"SET VARIABLE {RAW_STORE_VARIABLE} = ?", [raw_root.resolve().as_posix()])
 
 
 _held: dict[Path, int] = {}  # lock files this process holds -> nesting depth
@@ -171,7 +185,7 @@ def open_for_write(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             shutil.copyfile(wal, next_wal)
         else:
             next_wal.unlink(missing_ok=True)
-        con = connect(path)
+        con = connect(path, raw_root=raw_store(target))
     try:
         configure(con)
         ensure_schema(con)
@@ -232,6 +246,11 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in all_ddl() + placeholder_views():
         con.execute(statement)
+    view = scalar(con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'source_records' AND NOT temporary"))
+    if not is_portable_source_records(view):
+        # Made by an older version, with absolute paths: name its files relative to the store.
+        files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
+        con.execute(source_records_view(None, files))
 
 
 def raw_store(path: Path) -> Path:
