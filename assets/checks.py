@@ -52,7 +52,7 @@ def warehouse_checks(
 ) -> Iterator[dg.AssetCheckResult]:
     selected = context.selected_asset_check_keys
     names = [name for name in rules.CHECKS if any(key.name == name for key in selected)]
-    results = rules.run_checks(warehouse.read, warehouse.warehouse, names, warehouse.wait_seconds)
+    results = rules.run_checks(warehouse.read, warehouse.warehouse, names, warehouse.wait_seconds, context.log)
     for name, checked in results.items():
         out = checked.outcome
         if checked.not_recorded:

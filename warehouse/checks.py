@@ -5,9 +5,11 @@ checks; they run here without Dagster so they can be tested and reused alone.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandera.errors
@@ -138,17 +140,29 @@ class Checked:
     not_recorded: str | None  # why the outcome could not be kept in check_results, if so
 
 
+class _Log(Protocol):
+    def info(self, msg: str) -> None: ...
+
+
 def run_checks(
-    connect: Callable[[], duckdb.DuckDBPyConnection], warehouse: Path, names: list[str], wait_seconds: float = 0.0
+    connect: Callable[[], duckdb.DuckDBPyConnection],
+    warehouse: Path,
+    names: list[str],
+    wait_seconds: float = 0.0,
+    log: _Log | None = None,
 ) -> dict[str, Checked]:
     """Run the named checks on one read-only connection, then record their outcomes in
-    `check_results` with one write, for the next run's scope."""
+    `check_results` with one write, for the next run's scope. Each check says when it starts."""
+    log = log or logging.getLogger(__name__)
     with connect() as con:
+        log.info("checks: scoping to the latest run")
         scopes = scopes_for(con, names)
         results = {}
         for name in names:
             scope = replace(scopes[name], label=RUN_TRIALS) if name in _ALWAYS_RUN_TRIALS else scopes[name]
+            log.info(f"check {name}: {scope.label}")
             results[name] = (scope, CHECKS[name][0](con, scope))
+    log.info("checks: recording outcomes in check_results")
     not_recorded = record(
         warehouse,
         [(name, scope, out.passed, out.problems, out.rows_checked) for name, (scope, out) in results.items()],

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -25,10 +27,22 @@ from schemas.lineage import SourceRecords
 from staging.fate import PageFate, format_rank_sql
 from staging.layout import FATE_SCHEMA, final_fates_path, pages_path, rows_to_load, scanned_path, table_path
 from staging.manifest import RunInfo, ValidateManifest
+from warehouse import search
 from warehouse.ddl import columns, duckdb_type, source_records_view
 from warehouse.store import one_row, scalar, threads
 
 LOAD, DUPLICATE, REJECTED, UNCHANGED = PageFate.LOAD, PageFate.DUPLICATE, PageFate.REJECTED, PageFate.UNCHANGED
+
+
+class StepLog(Protocol):
+    """Where the load says which step it is on: Dagster's `context.log`, or a `logging.Logger`."""
+
+    def info(self, msg: str) -> None: ...
+
+    def warning(self, msg: str) -> None: ...
+
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -46,7 +60,10 @@ class LoadResult:
     rejections_resolved: int
     duplicates: list[str]  # "NCT...: kept <path>, version only <path>"
     rejections: list[str]  # "<path>: <reason>", for the summary
-    seconds: float = 0.0
+    seconds: float = 0.0  # the load's transaction, without the search index refresh after it
+    search: str = ""  # what the search index refresh after the commit did, or why the index is stale
+    search_seconds: float = 0.0
+    search_stale: bool = False
 
 
 @dataclass(slots=True)
@@ -59,8 +76,13 @@ class LoadContext:
     raw_root: Path
     raw_files: list[Path]  # the run's staged pages, moved into the raw store
     now: dt.datetime
+    log: StepLog = field(default=_LOGGER)
     superseded: int = 0  # this run's pages that lost to a newer page the warehouse holds
     winners: int = 0  # pages whose rows replace their trial's rows
+
+    def step(self, name: str) -> None:
+        """Say which step starts, so no long stretch of a load is silent."""
+        self.log.info(f"load: {name}")
 
     @property
     def staging(self) -> Path:
@@ -75,8 +97,13 @@ def _paths(files: list[Path]) -> str:
     return "[" + ", ".join(f"'{p.as_posix()}'" for p in files) + "]"
 
 
-def load(con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: Path) -> LoadResult:
+def load(
+    con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: Path, log: StepLog | None = None
+) -> LoadResult:
+    """The run's staged batches into the warehouse in one transaction, then the search index
+    brought up to date; a failed index refresh leaves the load committed and the index stale."""
     clock = time.perf_counter()
+    log = log or _LOGGER
     run, batches = validated.run, validated.batches
     _refuse_if_loaded_already(con, run.run_id)
     staged = [pages_path(run.staging, batch) for batch in batches]
@@ -85,7 +112,7 @@ def load(con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: 
     # They are referenced only once the transaction commits; until then they are orphans that
     # the next load removes, so a crash here leaves nothing half-visible.
     raw_files = _move_into_raw_store(staged, raw_root, run.run_id)
-    ctx = LoadContext(con, run, batches, raw_root, raw_files, now=dt.datetime.now(dt.UTC))
+    ctx = LoadContext(con, run, batches, raw_root, raw_files, now=dt.datetime.now(dt.UTC), log=log)
     # In insertion order, DuckDB writes each insert's row groups once; out of order, COMMIT
     # merged and rewrote them. The setting is the database's, not the connection's: fine under
     # the writer lock. Exports keep it off (store.py).
@@ -95,6 +122,7 @@ def load(con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: 
         con.execute("SET preserve_insertion_order = true")
         con.execute("BEGIN TRANSACTION")
         result = _load_steps(ctx, validated)
+        ctx.step("commit")
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # no transaction open, or the database is gone
@@ -107,20 +135,37 @@ def load(con: duckdb.DuckDBPyConnection, validated: ValidateManifest, raw_root: 
                 con.execute(f"SET {setting}")
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
+    _refresh_search(con, result, log)
     return result
 
 
+def _refresh_search(con: duckdb.DuckDBPyConnection, result: LoadResult, log: StepLog) -> None:
+    """After the commit, so a failure here cannot undo the load: the trials it loaded stay
+    noted as pending in the warehouse (`search.note_pending`), and the next run indexes them."""
+    log.info("load: search index")
+    refresh = search.after_load(con, log.info)
+    result.search, result.search_seconds, result.search_stale = refresh.describe(), refresh.seconds, bool(refresh.error)
+    (log.warning if refresh.error else log.info)(refresh.describe())
+
+
 def _load_steps(ctx: LoadContext, validated: ValidateManifest) -> LoadResult:
+    ctx.step("reading the run's page fates")
     open_run_tables(ctx)
     _refuse_if_warehouse_changed(ctx.con)
     changes = count_changes(ctx)
+    ctx.step("choosing the pages that win")
     ctx.superseded = rank_superseded(ctx)
     ctx.winners = choose_winners(ctx)
     snapshot_superseded_versions(ctx)
     rows, core_changed = replace_core_rows(ctx)
+    ctx.step("recording versions")
     record_versions(ctx)
+    ctx.step("recording lineage (source pages, landing files)")
     record_lineage(ctx)
+    ctx.step("recording rejections")
     resolved = record_rejections(ctx)
+    # In the same transaction as the rows: the index cannot miss a committed trial.
+    search.note_pending(ctx.con, "SELECT nct_id FROM winners")
     result = summarize(ctx, changes, rows, core_changed, resolved, validated.parse.extract.pages_unchanged)
     record_run(ctx, result, validated)
     return result
@@ -206,6 +251,7 @@ def replace_core_rows(ctx: LoadContext) -> tuple[dict[str, int], list[str]]:
     changed: list[str] = []
     for model in CORE_TABLES:
         name = model.__table__.name
+        ctx.step(f"replacing {name} rows of {ctx.winners:,} trials")
         if replace_table(ctx, model):
             changed.append(name)
         rows[name] = scalar(ctx.con.execute(f"SELECT count(*) FROM {name}"))

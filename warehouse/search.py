@@ -1,47 +1,58 @@
-"""Full-text search over the warehouse, ranked by BM25 from DuckDB's `fts` extension.
+"""Full-text search over the warehouse, ranked by BM25, with the tokenizer, stopwords and Porter
+stemmer of DuckDB's `fts` extension.
 
 The extension comes from the pinned PyPI package `duckdb-extension-fts` and is loaded from its
 file: `INSTALL fts` would download it, and this project runs offline.
 
-Documents (table `search_documents`; after incremental updates it also holds replaced rows, which
-no longer appear in the index's `docs`): one per trial field (title, summary, description), one
-per condition, per intervention and per criterion line. Analysts asking "trials whose criteria
-mention X" want the matching lines, not only the trials: `search_criteria(term)` returns them,
-`search_trials(term)` ranks trials by the sum of their documents' scores and shows the best one.
+Documents: one per trial title, brief summary, condition, intervention and criterion line (the
+detailed description, the largest text, is left out: the issue asks for the other five). The
+index lives in the schema `search_index`. Its tokenizer macro and stopword list are the ones the
+extension's `create_fts_index` writes (read from an empty in-memory index); its tables are built
+here rather than by `create_fts_index`, for two reasons measured at 580,000 trials
+(bench/RESULTS.md): the extension's build rewrites its postings with correlated UPDATEs, and its
+postings hold only a document number, so every query joined the whole documents table to learn
+a match's trial and kind. Here each posting carries its document's trial, kind, ordinal and
+length, sorted by term, so a query reads its own terms' postings and nothing else.
 
-`refresh_search_index(con)` rebuilds the index whole with the extension's `create_fts_index`;
-`refresh_search_index(con, nct_ids)` replaces only the documents of the trials a run loaded, with
-the same tokenizer, stemmer and stopwords, in the extension's own tables (the extension has no
-incremental update, and a full rebuild at registry size takes longer than a small run).
+The load keeps the index in step (`after_load`): in its transaction it notes the trials it loaded
+in `search_index.pending`; after the commit, those trials' documents are replaced (or the whole
+index is built, the first time or when its version is not `VERSION`) and the note is cleared in
+the same transaction. A refresh that fails leaves the note, so the next run catches up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from warehouse.store import scalar
 
-DOCUMENTS = "search_documents"
-INDEX_SCHEMA = f"fts_main_{DOCUMENTS}"
+IX = "search_index"
+# Bumped when the index's tables or documents change: a warehouse with another version is rebuilt.
+VERSION = 2
 # BM25 parameters: the extension's defaults.
 K1 = 1.2
 B = 0.75
 
-# Each source of text: a name and the SELECT giving (nct_id, ordinal, text) for it.
+# Each kind of document: its name and the SELECT giving (nct_id, ordinal, text) for it.
 SOURCES: dict[str, str] = {
     "title": "SELECT nct_id, 0, concat_ws(' / ', title, nullif(brief_title, title), acronym) FROM trials",
     "summary": "SELECT nct_id, 0, brief_summary FROM trials WHERE brief_summary IS NOT NULL",
-    "description": "SELECT nct_id, 0, detailed_description FROM trials WHERE detailed_description IS NOT NULL",
     "condition": "SELECT nct_id, condition_ordinal, condition FROM conditions",
-    "intervention": ("SELECT nct_id, intervention_ordinal, concat_ws(': ', name, description) FROM interventions"),
+    "intervention": "SELECT nct_id, intervention_ordinal, concat_ws(': ', name, description) FROM interventions",
     "criterion": "SELECT nct_id, criterion_ordinal, text FROM criteria",
 }
+# NCT IDs are NCT + 8 digits (schemas.core.NCT_PATTERN, validated before the load): postings keep
+# the number, which compresses and compares better than the text.
+_TRIAL = "CAST(substr(nct_id, 4) AS UINTEGER)"
+NCT = "'NCT' || lpad(CAST(trial AS VARCHAR), 8, '0')"
 
 
 def fts_extension_path() -> Path:
@@ -60,27 +71,289 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"LOAD '{fts_extension_path()}'")
 
 
-def _documents_select(where: str = "true") -> str:
+@cache
+def _extension_rules() -> tuple[str, tuple[str, ...]]:
+    """(the body of the extension's `tokenize` macro, its English stopwords), as its
+    `create_fts_index` writes them, taken from an empty index in memory."""
+    with duckdb.connect() as mem:
+        load_fts(mem)
+        mem.execute("CREATE TABLE d (id INTEGER, t VARCHAR)")
+        mem.execute(
+            "PRAGMA create_fts_index('d', 'id', 't', stemmer = 'porter', stopwords = 'english', lower = 1, strip_accents = 1)"
+        )
+        body = scalar(
+            mem.execute(
+                "SELECT macro_definition FROM duckdb_functions() WHERE schema_name = 'fts_main_d' AND function_name = 'tokenize'"
+            )
+        )
+        words = tuple(row[0] for row in mem.execute("SELECT sw FROM fts_main_d.stopwords ORDER BY sw").fetchall())
+    return str(body), words
+
+
+# --- state: is there an index, of this version, and which trials has it not caught up with ---
+
+
+def index_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    try:
+        row = con.execute(f"SELECT max(version) FROM {IX}.state").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return None if row is None else row[0]
+
+
+def has_search_index(con: duckdb.DuckDBPyConnection) -> bool:
+    return index_version(con) == VERSION
+
+
+def note_pending(con: duckdb.DuckDBPyConnection, nct_ids_sql: str) -> None:
+    """In the load's transaction: the trials it loaded (a SELECT of nct_id) wait for the index."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {IX}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {IX}.pending (nct_id VARCHAR)")
+    con.execute(f"INSERT INTO {IX}.pending SELECT DISTINCT nct_id FROM ({nct_ids_sql})")
+
+
+def pending_trials(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        return int(scalar(con.execute(f"SELECT count(DISTINCT nct_id) FROM {IX}.pending")))
+    except duckdb.CatalogException:
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    kind: str  # "rebuilt", "updated", "up to date" or "stale"
+    trials: int  # trials whose documents were replaced (all of them for a rebuild)
+    seconds: float
+    error: str | None = None  # why the index is stale: the next run tries again
+
+    def describe(self) -> str:
+        if self.error:
+            return f"search index STALE ({self.error}); the next run refreshes it"
+        if self.kind == "up to date":
+            return "search index up to date"
+        return f"search index {self.kind} ({self.trials:,} trials) in {self.seconds:.1f}s"
+
+
+Log = Callable[[str], None]
+
+
+def after_load(con: duckdb.DuckDBPyConnection, log: Log | None = None) -> Refresh:
+    """After a load committed: bring the index up to date with the pending trials (or build it).
+    A failure is returned, not raised: the load stands, and the pending note stays for the next run."""
+    clock = time.perf_counter()
+    try:
+        kind, trials = _catch_up(con, log or (lambda _: None))
+    except (duckdb.Error, OSError, RuntimeError) as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Refresh("stale", 0, time.perf_counter() - clock, f"{type(exc).__name__}: {first}")
+    return Refresh(kind, trials, time.perf_counter() - clock)
+
+
+def _catch_up(con: duckdb.DuckDBPyConnection, log: Log) -> tuple[str, int]:
+    load_fts(con)
+    if not has_search_index(con):
+        log("search index: building (first load, or an index of another version)")
+        refresh_search_index(con)
+        return "rebuilt", int(scalar(con.execute("SELECT count(*) FROM trials")))
+    waiting = pending_trials(con)
+    if not waiting:
+        return "up to date", 0
+    log(f"search index: updating {waiting:,} trials")
+    with _transaction(con):
+        _update(con, f"SELECT DISTINCT nct_id FROM {IX}.pending")
+        con.execute(f"DELETE FROM {IX}.pending")
+    return "updated", waiting
+
+
+def refresh_search_index(con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] | None = None) -> None:
+    """Build the index whole, or with `nct_ids` replace only those trials' documents (when there
+    is an index of this version). On a read-write connection, outside a transaction."""
+    load_fts(con)
+    if nct_ids is not None and has_search_index(con):
+        with _transaction(con):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE search_ids AS SELECT DISTINCT unnest(?::VARCHAR[]) AS nct_id",
+                [sorted(set(nct_ids))],
+            )
+            _update(con, "SELECT nct_id FROM search_ids")
+        return
+    with _transaction(con):
+        _rebuild(con)
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: a failure half-way would leave df, the postings and the stats disagreeing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+# --- building ---
+
+
+def _documents_select(where: str) -> str:
     """(nct_id, source, ordinal, text) of every document of the trials matching `where`."""
     parts = [
-        f"SELECT nct_id, '{name}' AS source, ordinal, text FROM ({select}) AS s(nct_id, ordinal, text)"
+        f"SELECT nct_id, '{name}' AS source, CAST(ordinal AS INTEGER) AS ordinal, text "
+        f"FROM ({select}) AS s(nct_id, ordinal, text)"
         for name, select in SOURCES.items()
     ]
     return f"SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE length(text) > 0 AND ({where})"
 
 
-def _documents_sql() -> str:
-    # Numbered as they stream, not sorted: a sort holds all the prose text (about 2 GB at 580k
-    # trials) and runs out of the pipeline's memory limit.
-    return (
-        f"CREATE OR REPLACE TABLE {DOCUMENTS} AS "
-        f"SELECT CAST(row_number() OVER () AS UINTEGER) AS doc_id, * FROM ({_documents_select()})"
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    body, stopwords = _extension_rules()
+    con.execute(f"DROP SCHEMA IF EXISTS {IX} CASCADE")
+    # The index of earlier versions: the extension's own tables over a copy of every text.
+    con.execute("DROP SCHEMA IF EXISTS fts_main_search_documents CASCADE")
+    con.execute("DROP TABLE IF EXISTS search_documents")
+    con.execute(f"CREATE SCHEMA {IX}")
+    con.execute(f"CREATE MACRO {IX}.tokenize(s) AS {body}")
+    con.execute(f"CREATE TABLE {IX}.stopwords AS SELECT unnest(?::VARCHAR[]) AS sw", [list(stopwords)])
+    con.execute(f"CREATE TABLE {IX}.pending (nct_id VARCHAR)")
+    con.execute(f"CREATE TABLE {IX}.state (version INTEGER, built_at TIMESTAMPTZ)")
+    con.execute(f"CREATE TABLE {IX}.vocabulary (word VARCHAR, termid UINTEGER)")  # every word -> its stem's id
+    con.execute(f"CREATE TABLE {IX}.terms (termid UINTEGER, term VARCHAR, df UINTEGER)")
+    con.execute(
+        f"CREATE TABLE {IX}.documents (doc_id UINTEGER, nct_id VARCHAR, source VARCHAR, ordinal INTEGER, len UINTEGER)"
     )
+    con.execute(f"CREATE TABLE {IX}.retired (doc_id UINTEGER)")  # replaced documents whose postings remain
+    con.execute(f"CREATE TABLE {IX}.stats (num_docs UBIGINT, avgdl DOUBLE)")
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    _create_tables(con)
+    _add_documents(con, "true")
+    con.execute(f"INSERT INTO {IX}.state VALUES ({VERSION}, now())")
+    create_macros(con)
+
+
+def _update(con: duckdb.DuckDBPyConnection, nct_ids_sql: str) -> None:
+    """Replace the documents of the trials `nct_ids_sql` selects, as a full build of the same
+    tables would index them (same documents, terms, tf, df and stats; other doc_ids)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE search_changed AS SELECT DISTINCT nct_id FROM ({nct_ids_sql})")
+    _retire(con)
+    _add_documents(con, "nct_id IN (SELECT nct_id FROM search_changed)")
+    con.execute("DROP TABLE search_changed")
+
+
+def _retire(con: duckdb.DuckDBPyConnection) -> None:
+    """The changed trials' current documents leave the index: their terms' df drops, and their
+    postings are skipped by every query through `retired` (deleting them from the big postings
+    table ran out of the pipeline's memory limit at 580,000 trials; a rebuild compacts them)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_gone AS
+        SELECT doc_id, {_TRIAL} AS trial FROM {IX}.documents WHERE nct_id IN (SELECT nct_id FROM search_changed)"""
+    )
+    con.execute(
+        f"""UPDATE {IX}.terms SET df = terms.df - gone.n
+        FROM (SELECT termid, count(*) AS n FROM {IX}.postings
+              WHERE trial IN (SELECT trial FROM search_gone) AND doc_id IN (SELECT doc_id FROM search_gone)
+              GROUP BY termid) AS gone
+        WHERE terms.termid = gone.termid"""
+    )
+    con.execute(f"INSERT INTO {IX}.retired SELECT doc_id FROM search_gone")
+    con.execute(f"DELETE FROM {IX}.documents WHERE doc_id IN (SELECT doc_id FROM search_gone)")
+    con.execute("DROP TABLE search_gone")
+
+
+def _add_documents(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Index the documents of the trials matching `where`, numbered after every doc_id used so far."""
+    first = scalar(
+        con.execute(
+            f"SELECT coalesce(greatest((SELECT max(doc_id) FROM {IX}.documents), (SELECT max(doc_id) FROM {IX}.retired)), 0)"
+        )
+    )
+    _words(con, where, int(first))
+    _grow_vocabulary(con)
+    _postings(con)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {IX}.stats AS
+        SELECT count(*)::UBIGINT AS num_docs, coalesce(avg(len), 0)::DOUBLE AS avgdl FROM {IX}.documents"""
+    )
+    for temp in ("search_docs", "search_words", "search_hits"):
+        con.execute(f"DROP TABLE {temp}")
+
+
+def _words(con: duckdb.DuckDBPyConnection, where: str, first: int) -> None:
+    """`search_docs`: the new documents with each one's word counts (a map, counted within the
+    row: no table-wide aggregate); `search_words`: those counts one row per (document, word)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_docs AS
+        SELECT CAST({first} + row_number() OVER () AS UINTEGER) AS doc_id, nct_id, source, ordinal,
+               list_aggregate(list_filter({IX}.tokenize(text), w -> w <> ''), 'histogram') AS counts
+        FROM ({_documents_select(where)})"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE search_words AS
+        SELECT doc_id, e.key AS word, CAST(e.value AS UINTEGER) AS n
+        FROM (SELECT doc_id, unnest(map_entries(counts)) AS e FROM search_docs)"""
+    )
+
+
+def _grow_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
+    """Words not seen before get their Porter stem's term id (a new term when the stem is new).
+    Stemming each distinct word once, not each occurrence, halved the build."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_new_words AS
+        SELECT word, stem(word, 'porter') AS term FROM (SELECT DISTINCT word FROM search_words)
+        WHERE word NOT IN (SELECT sw FROM {IX}.stopwords) AND word NOT IN (SELECT word FROM {IX}.vocabulary)"""
+    )
+    con.execute(
+        f"""INSERT INTO {IX}.terms
+        SELECT CAST((SELECT coalesce(max(termid), 0) FROM {IX}.terms) + row_number() OVER (ORDER BY term) AS UINTEGER), term, 0
+        FROM (SELECT DISTINCT term FROM search_new_words WHERE term NOT IN (SELECT term FROM {IX}.terms))"""
+    )
+    con.execute(
+        f"INSERT INTO {IX}.vocabulary SELECT n.word, t.termid FROM search_new_words AS n JOIN {IX}.terms AS t USING (term)"
+    )
+    con.execute("DROP TABLE search_new_words")
+
+
+def _postings(con: duckdb.DuckDBPyConnection) -> None:
+    """tf per (term, document) (two words of one document may share a stem), the documents'
+    lengths in terms, df, and the postings appended sorted by term: a query's terms are a few
+    row groups, found by their min/max."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_hits AS
+        SELECT v.termid, w.doc_id, CAST(sum(w.n) AS UINTEGER) AS tf
+        FROM search_words AS w JOIN {IX}.vocabulary AS v USING (word) GROUP BY v.termid, w.doc_id"""
+    )
+    con.execute(
+        f"""INSERT INTO {IX}.documents
+        SELECT d.doc_id, d.nct_id, d.source, d.ordinal, CAST(coalesce(l.len, 0) AS UINTEGER)
+        FROM search_docs AS d LEFT JOIN (SELECT doc_id, sum(tf) AS len FROM search_hits GROUP BY doc_id) AS l USING (doc_id)"""
+    )
+    con.execute(
+        f"""UPDATE {IX}.terms SET df = terms.df + added.n
+        FROM (SELECT termid, count(*) AS n FROM search_hits GROUP BY termid) AS added
+        WHERE terms.termid = added.termid"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {IX}.postings AS
+        SELECT 0::UINTEGER AS termid, 0::UINTEGER AS doc_id, 0::UINTEGER AS tf, 0::UINTEGER AS len,
+               0::UINTEGER AS trial, ''::VARCHAR AS source, 0::INTEGER AS ordinal WHERE false"""
+    )
+    with _ordered(con):
+        con.execute(
+            f"""INSERT INTO {IX}.postings
+            SELECT h.termid, h.doc_id, h.tf, d.len, CAST(substr(d.nct_id, 4) AS UINTEGER), d.source, d.ordinal
+            FROM search_hits AS h JOIN {IX}.documents AS d USING (doc_id)
+            ORDER BY h.termid, h.doc_id"""
+        )
 
 
 @contextlib.contextmanager
 def _ordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The pipeline turns insertion order off (store.configure); the index needs its ORDER BYs kept."""
+    """The pipeline turns insertion order off (store.configure); the postings need their ORDER BY kept."""
     before = scalar(con.execute("SELECT current_setting('preserve_insertion_order')"))
     con.execute("SET preserve_insertion_order = true")
     try:
@@ -89,191 +362,59 @@ def _ordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET preserve_insertion_order = {str(before).lower()}")
 
 
-def has_search_index(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'terms'", [INDEX_SCHEMA]
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def refresh_search_index(con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] | None = None) -> None:
-    """Keep the documents, the BM25 index and the macros in step with the tables. With `nct_ids`
-    (the trials a run loaded, changed or removed), only their documents are replaced; without,
-    or when there is no index yet, everything is rebuilt. Call after a load's inserts, in its
-    transaction or after the commit, on a read-write connection."""
-    load_fts(con)
-    if nct_ids is not None and has_search_index(con):
-        with _transaction(con):
-            _update(con, sorted(set(nct_ids)))
-    else:
-        with _ordered(con):
-            _rebuild(con)
-    create_macros(con)
-
-
-@contextlib.contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The update's statements as one transaction (a failure half-way would leave df and the
-    postings disagreeing), or inside the caller's, such as the load's."""
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        yield
-        return
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
-def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_documents_sql())
-    con.execute(
-        f"PRAGMA create_fts_index('{DOCUMENTS}', 'doc_id', 'text', stemmer = 'porter', "
-        "stopwords = 'english', lower = 1, strip_accents = 1, overwrite = 1)"
-    )
-    # Postings sorted by term: a query reads the row groups of its own terms only (zone maps)
-    # instead of every posting in the index.
-    con.execute(f"CREATE OR REPLACE TABLE {INDEX_SCHEMA}.terms AS SELECT * FROM {INDEX_SCHEMA}.terms ORDER BY termid")
-
-
-def _update(con: duckdb.DuckDBPyConnection, nct_ids: list[str]) -> None:
-    """Replace the documents of `nct_ids` in the index as `create_fts_index` would have built
-    them: same tokenize, stopwords (before stemming) and Porter stems; df and stats updated."""
-    if not nct_ids:
-        return
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE search_changed AS SELECT DISTINCT unnest(?::VARCHAR[]) AS nct_id", [nct_ids]
-    )
-    _retire_documents(con)
-    _add_documents(con)
-    for temp in ("search_changed", "search_gone", "search_new", "search_new_terms"):
-        con.execute(f"DROP TABLE {temp}")
-
-
-def _retire_documents(con: duckdb.DuckDBPyConnection) -> None:
-    """The current documents of the trials in `search_changed` leave the index (`search_gone`)."""
-    ix = INDEX_SCHEMA
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE search_gone AS
-        SELECT dk.docid FROM {ix}.docs AS dk JOIN {DOCUMENTS} AS s ON s.doc_id = dk.name
-        WHERE s.nct_id IN (SELECT nct_id FROM search_changed)"""
-    )
-    con.execute(
-        f"""UPDATE {ix}.dict SET df = dict.df - gone.n
-        FROM (SELECT termid, count(DISTINCT docid) AS n FROM {ix}.terms
-              WHERE docid IN (SELECT docid FROM search_gone) GROUP BY termid) AS gone
-        WHERE dict.termid = gone.termid"""
-    )
-    # Only the `docs` rows go: every score joins through them, so the replaced documents' rows
-    # in `search_documents` and their postings drop out. Deleting those from the big tables
-    # ran out of the pipeline's memory limit at 580k trials; a full rebuild compacts them.
-    con.execute(f"DELETE FROM {ix}.docs WHERE docid IN (SELECT docid FROM search_gone)")
-
-
-def _add_documents(con: duckdb.DuckDBPyConnection) -> None:
-    """The trials in `search_changed`, as the warehouse now holds them, join the index: new
-    documents, their terms, document frequencies, lengths and the index's statistics."""
-    ix = INDEX_SCHEMA
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE search_new AS
-        SELECT CAST((SELECT coalesce(max(doc_id), 0) FROM {DOCUMENTS})
-                    + row_number() OVER (ORDER BY nct_id, source, ordinal) AS UINTEGER) AS doc_id,
-               -- docid = doc_id: above every docid used before (a full build's docids are
-               -- below its largest doc_id), so no orphaned posting is taken up again.
-               (SELECT coalesce(max(doc_id), 0) FROM {DOCUMENTS})
-                    + row_number() OVER (ORDER BY nct_id, source, ordinal) AS docid,
-               nct_id, source, ordinal, text
-        FROM ({_documents_select("nct_id IN (SELECT nct_id FROM search_changed)")})"""
-    )
-    con.execute(f"INSERT INTO {DOCUMENTS} SELECT doc_id, nct_id, source, ordinal, text FROM search_new")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE search_new_terms AS
-        SELECT t.docid, stem(t.w, 'porter') AS term
-        FROM (SELECT docid, unnest({ix}.tokenize(text)) AS w FROM search_new) AS t
-        WHERE t.w IS NOT NULL AND len(t.w) > 0 AND t.w NOT IN (SELECT sw FROM {ix}.stopwords)"""
-    )
-    con.execute(
-        f"""INSERT INTO {ix}.dict
-        SELECT (SELECT coalesce(max(termid), -1) FROM {ix}.dict) + row_number() OVER (ORDER BY term), term, 0
-        FROM (SELECT DISTINCT term FROM search_new_terms WHERE term NOT IN (SELECT term FROM {ix}.dict))"""
-    )
-    con.execute(
-        f"""INSERT INTO {ix}.terms
-        SELECT n.docid, 0, d.termid FROM search_new_terms AS n JOIN {ix}.dict AS d ON d.term = n.term"""
-    )
-    con.execute(
-        f"""UPDATE {ix}.dict SET df = dict.df + added.n
-        FROM (SELECT d.termid, count(DISTINCT n.docid) AS n FROM search_new_terms AS n
-              JOIN {ix}.dict AS d ON d.term = n.term GROUP BY d.termid) AS added
-        WHERE dict.termid = added.termid"""
-    )
-    con.execute(
-        f"""INSERT INTO {ix}.docs
-        SELECT s.docid, s.doc_id, coalesce(c.len, 0) FROM search_new AS s
-        LEFT JOIN (SELECT docid, count(*) AS len FROM search_new_terms GROUP BY docid) AS c USING (docid)"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {ix}.stats AS
-        SELECT count(docid) AS num_docs, sum(len) / count(len) AS avgdl FROM {ix}.docs"""
-    )
+# --- querying ---
 
 
 def _scores_sql(term: str) -> str:
-    """BM25 per matching document for `term` (a SQL expression), read from the index tables
-    starting at the query's terms, as the extension's `match_bm25` scores them (its `log` is base 10)."""
-    ix = INDEX_SCHEMA
+    """BM25 per matching document for `term` (a SQL expression), as the extension's `match_bm25`
+    scores (disjunctive; its `log` is base 10), read from the postings of the query's terms only."""
     return f"""
         WITH q AS (
-            SELECT DISTINCT d.termid, d.df
-            FROM (SELECT unnest({ix}.tokenize({term})) AS w) AS t
-            JOIN {ix}.dict AS d ON d.term = stem(t.w, 'porter')
-            WHERE t.w NOT IN (SELECT sw FROM {ix}.stopwords)
+            SELECT DISTINCT t.termid, t.df
+            FROM (SELECT unnest({IX}.tokenize({term})) AS w) AS x
+            JOIN {IX}.terms AS t ON t.term = stem(x.w, 'porter')
+            WHERE x.w <> '' AND x.w NOT IN (SELECT sw FROM {IX}.stopwords)
         ),
-        tf AS (
-            SELECT p.docid, q.termid, any_value(q.df) AS df, count(*) AS tf
-            FROM {ix}.terms AS p JOIN q ON p.termid = q.termid
-            GROUP BY p.docid, q.termid
-        ),
-        st AS (SELECT num_docs, avgdl FROM {ix}.stats)
-        SELECT tf.docid,
-               sum(log(((st.num_docs - tf.df + 0.5) / (tf.df + 0.5)) + 1)
-                   * tf.tf * ({K1} + 1)
-                   / (tf.tf + {K1} * (1 - {B} + {B} * dk.len / st.avgdl))) AS score
-        FROM tf JOIN {ix}.docs AS dk ON dk.docid = tf.docid, st
-        GROUP BY tf.docid
+        st AS (SELECT num_docs, avgdl FROM {IX}.stats)
+        SELECT p.doc_id, {NCT} AS nct_id, any_value(p.source) AS source, any_value(p.ordinal) AS ordinal,
+               sum(log(((st.num_docs - q.df + 0.5) / (q.df + 0.5)) + 1)
+                   * p.tf * ({K1} + 1) / (p.tf + {K1} * (1 - {B} + {B} * p.len / st.avgdl))) AS score
+        FROM {IX}.postings AS p JOIN q USING (termid), st
+        WHERE p.doc_id NOT IN (SELECT doc_id FROM {IX}.retired)
+        GROUP BY p.doc_id, p.trial
     """
 
 
+def _texts_sql() -> str:
+    """(nct_id, source, ordinal, text) of every document, read from the tables themselves."""
+    return _documents_select("true")
+
+
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """`search_criteria(term)` and `search_trials(term)` as table macros in the warehouse, so
-    the SQL shell has them (with the extension loaded, for `tokenize`'s stemmer)."""
-    ix = INDEX_SCHEMA
+    """`search_documents_scored(term)`, `search_criteria(term)` and `search_trials(term)` as table
+    macros in the warehouse, so the SQL shell has them (with the extension loaded, for `stem`)."""
     con.execute(
         f"""CREATE OR REPLACE MACRO search_documents_scored(term) AS TABLE
-        SELECT s.nct_id, s.source, s.ordinal, sc.score, s.text
-        FROM ({_scores_sql("term")}) AS sc
-        JOIN {ix}.docs AS dk ON dk.docid = sc.docid
-        JOIN {DOCUMENTS} AS s ON s.doc_id = dk.name"""
+        SELECT nct_id, source, ordinal, score FROM ({_scores_sql("term")})"""
     )
     con.execute(
-        # No join to `criteria` for the kind: it doubled the time of a common term's query; an
-        # analyst joins on (nct_id, criterion_ordinal) for it.
         """CREATE OR REPLACE MACRO search_criteria(term) AS TABLE
-        SELECT d.nct_id, d.ordinal AS criterion_ordinal, d.score, d.text
+        SELECT d.nct_id, d.ordinal AS criterion_ordinal, d.score, c.text
         FROM search_documents_scored(term) AS d
+        JOIN criteria AS c ON c.nct_id = d.nct_id AND c.criterion_ordinal = d.ordinal
         WHERE d.source = 'criterion'
         ORDER BY d.score DESC, d.nct_id, d.ordinal"""
     )
     con.execute(
-        """CREATE OR REPLACE MACRO search_trials(term) AS TABLE
-        SELECT d.nct_id, sum(d.score) AS score, any_value(t.title) AS title,
-               arg_max(d.source, d.score) AS matched_in, arg_max(d.text, d.score) AS matching_text
-        FROM search_documents_scored(term) AS d JOIN trials AS t USING (nct_id)
-        GROUP BY d.nct_id
-        ORDER BY score DESC, d.nct_id"""
+        f"""CREATE OR REPLACE MACRO search_trials(term) AS TABLE
+        WITH ranked AS (
+            SELECT nct_id, sum(score) AS score, arg_max(source, score) AS matched_in, arg_max(ordinal, score) AS ordinal
+            FROM search_documents_scored(term) GROUP BY nct_id
+        )
+        SELECT r.nct_id, r.score, t.title, r.matched_in, x.text AS matching_text
+        FROM ranked AS r JOIN trials AS t USING (nct_id)
+        JOIN ({_texts_sql()}) AS x ON x.nct_id = r.nct_id AND x.source = r.matched_in AND x.ordinal = r.ordinal
+        ORDER BY r.score DESC, r.nct_id"""
     )
 
 
@@ -287,7 +428,19 @@ class Hit:
 
 
 def search(con: duckdb.DuckDBPyConnection, term: str, limit: int = 20) -> list[Hit]:
-    """Trials ranked by BM25 for `term`, best first, with their best-matching text."""
+    """Trials ranked by BM25 for `term`, best first, with their best-matching text. The limit is
+    applied before the texts are read, so a common term costs no more than a rare one."""
     load_fts(con)
-    rows = con.execute("SELECT * FROM search_trials(?) LIMIT ?", [term, limit]).fetchall()
+    rows = con.execute(
+        f"""WITH ranked AS (
+            SELECT nct_id, sum(score) AS score, arg_max(source, score) AS matched_in, arg_max(ordinal, score) AS ordinal
+            FROM ({_scores_sql("$term")}) GROUP BY nct_id
+            ORDER BY score DESC, nct_id LIMIT $limit
+        )
+        SELECT r.nct_id, r.score, t.title, r.matched_in, x.text
+        FROM ranked AS r JOIN trials AS t USING (nct_id)
+        JOIN ({_texts_sql()}) AS x ON x.nct_id = r.nct_id AND x.source = r.matched_in AND x.ordinal = r.ordinal
+        ORDER BY r.score DESC, r.nct_id""",
+        {"term": term, "limit": limit},
+    ).fetchall()
     return [Hit(*row) for row in rows]
