@@ -10,22 +10,65 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.checks import CHECKS
+from assets.ingest import INGEST_ASSETS, warehouse_load
+from assets.report import REPORT_ASSETS
 from assets.resources import WarehouseResource
+from assets.tables import EXPORTED_MODELS, WAREHOUSE_MODELS, export_key, table_key
 from pipelines.definitions import defs
 from pipelines.sensors import landing_folder_sensor
-from tests.integration.conftest import SEED, seed_resource
+from tests.integration.conftest import SEED, SHARED, seed_resource
 from warehouse import checks as rules
+from warehouse.ddl import duckdb_type
 
 
 def test_definitions_hold_the_pipeline() -> None:
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"landing_pages", "parsed_records", "validated_records", "warehouse_tables", "parquet_exports"}
-    checks = {key.name for key in graph.asset_check_keys}
-    assert checks == {"unique_keys", "referential_integrity", "pandera_rules"}
+    tables = {m.__table__.name for m in WAREHOUSE_MODELS}
+    exported = {m.__table__.name for m in EXPORTED_MODELS}
+    stages = {"registry_fetch", "landing_pages", "parsed_records", "validated_records", "load_manifest"}
+    assert keys == stages | {"export_manifest", "warehouse_report"} | {f"warehouse/{t}" for t in tables} | {
+        f"exports/{t}" for t in exported
+    }
+    checks = {(key.asset_key.path[-1], key.name) for key in graph.asset_check_keys}
+    assert {name for _, name in checks} == set(rules.CHECKS)
+    assert ("criteria", "unique_keys") in checks and ("sites", "referential_integrity") in checks
+    assert ("trials", "pandera_rules") in checks
+    assert all(graph.get_check_spec(key).blocking for key in graph.asset_check_keys)
     assert defs.resolve_job_def("ingest") is not None
-    assert defs.resolve_schedule_def("daily_ingest").cron_schedule == "0 2 * * *"
-    assert defs.resolve_sensor_def("landing_folder_sensor") is not None
+    fetch_job = defs.resolve_job_def("fetch_and_ingest")
+    assert {k.to_user_string() for k in fetch_job.asset_layer.executable_asset_keys} >= {
+        "registry_fetch",
+        "landing_pages",
+        "export_manifest",
+        "warehouse_report",
+    }
+    schedule = defs.resolve_schedule_def("daily_ingest")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "fetch_and_ingest"
+    assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "ingest"
+
+
+def test_every_table_has_an_asset_with_the_models_columns(shared_warehouse: Path) -> None:
+    """One `duckdb` asset per table or view of the models and one `parquet` asset per exported
+    table, each with the model's columns as its column schema: the columns DuckDB holds, in
+    order, typed as the DDL declares them."""
+    graph = defs.resolve_asset_graph()
+    with duckdb.connect(str(shared_warehouse / "trials.duckdb"), read_only=True) as con:
+        for model in WAREHOUSE_MODELS:
+            name = model.__table__.name
+            columns = model.to_schema().columns
+            for key, kind in [(table_key(name), "duckdb"), (export_key(name), "parquet")]:
+                if kind == "parquet" and model not in EXPORTED_MODELS:
+                    continue
+                spec = graph.get(key)
+                assert spec.kinds == {kind}, key
+                schema = spec.metadata["dagster/column_schema"]  # the TableSchema as declared
+                assert [(c.name, c.type, c.constraints.nullable) for c in schema.columns] == [
+                    (n, duckdb_type(c.dtype.type), c.nullable) for n, c in columns.items()
+                ], key
+            stored = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
+            assert stored == list(columns), name
 
 
 def test_sensor_requests_a_run_only_for_new_or_changed_pages(tmp_path: Path) -> None:
@@ -73,11 +116,105 @@ def test_checks_fail_on_a_warehouse_the_load_corrupted(tmp_path: Path, shared_wa
     assert any("trials.overall_status" in p for p in results["pandera_rules"].problems)
 
 
-def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Path) -> None:
-    """`warehouse_tables` materialized on its own after a complete run would load that run's
-    staged pages a second time: it is refused, and the run's raw store file stays."""
-    from assets.ingest import INGEST_ASSETS
+def _landing_with_some_shared(work: Path, count: int = 30) -> Path:
+    """The seed page and the first `count` shared record pages."""
+    landing = work / "landing"
+    landing.mkdir(parents=True)
+    shutil.copy(SEED, landing / SEED.name)
+    for page in sorted((SHARED / "text").glob("*.txt"))[:count]:
+        shutil.copy(page, landing / page.name)
+    return landing
 
+
+def _resource(work: Path, landing: Path) -> WarehouseResource:
+    return WarehouseResource(
+        source_dir=str(landing),
+        warehouse_path=str(work / "wh" / "trials.duckdb"),
+        exports_dir=str(work / "exports"),
+        report_path=str(work / "report" / "trials.html"),
+        workers=1,
+    )
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
+    """Asset key -> the metadata values of its materialization in this run."""
+    return {
+        e.asset_key.to_user_string(): {k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def test_a_run_gives_each_table_its_row_count_each_export_its_path_and_writes_the_report(tmp_path: Path) -> None:
+    resource = _resource(tmp_path, _landing_with_some_shared(tmp_path))
+    result = dg.materialize(
+        [*INGEST_ASSETS, *REPORT_ASSETS, *CHECKS], resources={"warehouse": resource}, raise_on_error=False
+    )
+    assert result.success
+    done = _materialized(result)
+    with duckdb.connect(str(resource.warehouse), read_only=True) as con:
+        for model in WAREHOUSE_MODELS:
+            name = model.__table__.name
+            # The checks add their outcomes to check_results after the load counted it.
+            after_load = "run_id <> (SELECT max(run_id) FROM ingest_runs)" if name == "check_results" else "true"
+            stored = con.execute(f"SELECT count(*) FROM {name} WHERE {after_load}").fetchone()[0]
+            assert done[f"warehouse/{name}"]["dagster/row_count"] == stored, name
+        assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == 31
+    for model in EXPORTED_MODELS:
+        name = model.__table__.name
+        exported = done[f"exports/{name}"]
+        path = Path(str(exported["path"]))
+        assert path.exists() and path.parent == resource.exports.absolute(), path
+        assert exported["dagster/uri"] == path.as_uri()
+        parquet = f"{path}/*.parquet" if path.is_dir() else str(path)
+        assert (
+            duckdb.sql(f"SELECT count(*) FROM read_parquet('{parquet}')").fetchone()[0] == exported["dagster/row_count"]
+        )
+    assert Path(str(done["exports/source_records"]["path"])).is_dir()
+    # The manifests are pickled by the IO manager, and say so; no table asset carries a pickle path.
+    assert done["export_manifest"]["exports"] == str(resource.exports.absolute())
+    report = Path(str(done["warehouse_report"]["path"]))
+    assert report == resource.report.absolute() and report.stat().st_size == done["warehouse_report"]["bytes"]
+    assert "31 trials" in report.read_text(encoding="utf-8")
+    checks = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    assert {(c.asset_key.path[-1], c.check_name) for c in checks} == {
+        (key.asset_key.path[-1], key.name) for key in defs.resolve_asset_graph().asset_check_keys
+    }
+    assert all(c.passed for c in checks)
+
+
+def test_a_failing_check_names_its_table_and_stops_the_export(tmp_path: Path) -> None:
+    """A duplicate key written behind the pipeline's back fails `unique_keys` on that table's
+    asset only; the export does not run and the published export stays the previous one."""
+    resource = _resource(tmp_path, _landing_with_some_shared(tmp_path, count=5))
+    assets = [*INGEST_ASSETS, *REPORT_ASSETS, *CHECKS]
+    assert dg.materialize(assets, resources={"warehouse": resource}).success
+    published = resource.exports.resolve()
+    with duckdb.connect(str(resource.warehouse)) as con:
+        con.execute("INSERT INTO criteria SELECT * FROM criteria LIMIT 1")
+        con.execute("DELETE FROM check_results")  # never checked: the next run reads every row
+
+    again = dg.materialize(assets, resources={"warehouse": resource}, raise_on_error=False)
+
+    assert not again.success
+    checks = {
+        (c.asset_key.path[-1], c.check_name): c.passed
+        for c in (
+            e.asset_check_evaluation_data for e in again.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        )
+    }
+    assert [key for key, passed in checks.items() if not passed] == [("criteria", "unique_keys")]
+    assert checks[("trials", "unique_keys")] and checks[("criteria", "pandera_rules")]
+    done = _materialized(again)
+    assert "warehouse/criteria" in done and not [k for k in done if k.startswith("exports/")]
+    assert "export_manifest" not in done and "warehouse_report" not in done
+    assert resource.exports.resolve() == published
+
+
+def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Path) -> None:
+    """The load materialized on its own after a complete run would load that run's staged
+    pages a second time: it is refused, and the run's raw store file stays."""
     resource = seed_resource(tmp_path)
     (tmp_path / "dagster").mkdir()
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
@@ -86,7 +223,7 @@ def test_materializing_the_load_again_is_refused_and_loses_nothing(tmp_path: Pat
             INGEST_ASSETS,
             instance=instance,
             resources={"warehouse": resource},
-            selection=["warehouse_tables"],
+            selection=dg.AssetSelection.assets(warehouse_load),
             raise_on_error=False,
         )
     assert not again.success
