@@ -4,6 +4,7 @@ collected here is marked `integration` and `make test-fast` leaves them out."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.resolve().parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Command-line runs record into DAGSTER_HOME (else the project's `.dagster_home`): the
+    tests get one of their own, so none of their runs shows in a developer's UI."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DAGSTER_HOME", str(home))
+    yield home
+    patch.undo()
 
 
 def seed_resource(work: Path) -> WarehouseResource:
