@@ -8,6 +8,9 @@ threshold of the concept written before it.
 from __future__ import annotations
 
 import re
+import string
+
+from eligibility.first_letters import first_letters
 
 # (concept, pattern); matched case-blind unless the pattern sets (?-i:...) itself.
 _NAMES: list[tuple[str | None, str]] = [
@@ -86,15 +89,52 @@ EXPANDS: dict[str, tuple[str, ...]] = {
     "blood_pressure": ("systolic_bp", "diastolic_bp"),
 }
 
+
+def _alternative(i: int, pattern: str) -> str:
+    return rf"(?P<c{i}>(?:{pattern})(?![A-Za-z]|-(?-i:[a-z])))"
+
+
 # The word-start test comes once, before the alternation: most positions are inside a word and
 # fail it at once, instead of once per alternative.
 MENTION = re.compile(
-    r"(?<![\w+-])(?=[A-Za-z])(?:"
-    + "|".join(rf"(?P<c{i}>(?:{pattern})(?![A-Za-z]|-(?-i:[a-z])))" for i, (_, pattern) in enumerate(_NAMES))
-    + ")",
+    r"(?<![\w+-])(?=[A-Za-z])(?:" + "|".join(_alternative(i, pattern) for i, (_, pattern) in enumerate(_NAMES)) + ")",
     re.IGNORECASE | re.ASCII,  # ASCII case folding is cheaper; NFKC has already made the text plain
 )
 GROUP_CONCEPT: dict[str, str | None] = {f"c{i}": concept for i, (concept, _) in enumerate(_NAMES)}
+# Where MENTION can start: a letter that no word character, "+" or "-" precedes.
+_WORD_START = re.compile(r"(?<![\w+-])[A-Za-z]", re.ASCII)
+
+
+def _by_first_letter() -> dict[str, re.Pattern[str]]:
+    """Per first letter, MENTION's alternatives that can start with it (in MENTION's order).
+
+    `re` tries all thirty-odd alternatives at every word start; trying only those a word's
+    first letter allows finds the same mentions in about a third of the time.
+    """
+    firsts = [first_letters(pattern) for _, pattern in _NAMES]
+    table = {}
+    for letter in string.ascii_letters:
+        alternatives = [_alternative(i, p) for i, (_, p) in enumerate(_NAMES) if letter in firsts[i]]
+        if alternatives:
+            table[letter] = re.compile("(?:" + "|".join(alternatives) + ")", re.IGNORECASE | re.ASCII)
+    return table
+
+
+def mentions(s: str) -> list[re.Match[str]]:
+    """MENTION's matches in `s`, left to right and not overlapping, as `MENTION.finditer` gives them."""
+    out: list[re.Match[str]] = []
+    end = 0
+    for w in _WORD_START.finditer(s):
+        pos = w.start()
+        if pos < end:
+            continue
+        pattern = _FIRST_LETTER.get(s[pos])
+        m = pattern.match(s, pos) if pattern is not None else None
+        if m:
+            out.append(m)
+            end = m.end()
+    return out
+
 
 SCALES = frozenset({"ecog", "karnofsky", "lansky"})
 
@@ -134,3 +174,5 @@ CONCEPTS: tuple[str, ...] = tuple(c for c in ALLOWED_UNITS if c != "blood_pressu
 
 # Values a scale can take: outside them the number is something else (a 0-100 score under "PS").
 SCALE_RANGE: dict[str, tuple[float, float]] = {"ecog": (0, 5), "karnofsky": (10, 100), "lansky": (10, 100)}
+
+_FIRST_LETTER = _by_first_letter()

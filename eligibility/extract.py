@@ -8,9 +8,11 @@ and the same mentions take the alternatives that follow ("..., or ≤ 5 x ULN wi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
-from eligibility.concepts import ALLOWED_UNITS, EXPANDS, GROUP_CONCEPT, MENTION, SCALE_RANGE, SCALES
+from eligibility.concepts import ALLOWED_UNITS, EXPANDS, GROUP_CONCEPT, SCALE_RANGE, SCALES
+from eligibility.concepts import mentions as find_mentions
 from eligibility.grammar import ANCHOR, Bound, Value, normalize, read_value
 from eligibility.units import conversion
 
@@ -27,6 +29,12 @@ class Fact:
     unit: str | None
     condition: str | None
     source_text: str
+    # Beyond the scored columns: facts of one line sharing `or_group` are alternatives ("creatinine
+    # <= 1.5 x ULN or creatinine clearance >= 60"); `start`/`end` is the threshold's place in the
+    # normalised line.
+    or_group: int = 1
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(slots=True)
@@ -73,7 +81,7 @@ def extract_facts(text: str, context: str | None = None) -> list[Fact]:
     for thresholds that follow no concept mention.
     """
     s = normalize(text)
-    mentions = [_Mention(m.start(), m.end(), GROUP_CONCEPT[m.lastgroup or ""]) for m in MENTION.finditer(s)]
+    mentions = [_Mention(m.start(), m.end(), GROUP_CONCEPT[m.lastgroup or ""]) for m in find_mentions(s)]
     masked = _mask(s, mentions)
     values = _values(masked)
     if not values:
@@ -136,7 +144,7 @@ def extract_facts(text: str, context: str | None = None) -> list[Fact]:
             before = _CONDITION_BEFORE.search(gap)
             _emit(facts, group, tok, s, before.group(1).strip() if before else None, inherit=assigned)
             assigned = tok
-    return _dedupe(facts)
+    return _or_groups(s, _dedupe(facts))
 
 
 # Concepts also written after their threshold: "3 months or longer expected survival", "<50 mmHg diastolic".
@@ -263,7 +271,21 @@ def _emit(
                 lo, hi = SCALE_RANGE[concept]
                 if any(x is not None and not lo <= x <= hi for x in (b.low, b.high)):
                     continue
-            facts.append(Fact(concept, b.low, b.low_inclusive, b.high, b.high_inclusive, unit, condition, source))
+            facts.append(
+                Fact(
+                    concept,
+                    b.low,
+                    b.low_inclusive,
+                    b.high,
+                    b.high_inclusive,
+                    unit,
+                    condition,
+                    source,
+                    1,
+                    v.start,
+                    v.end,
+                )
+            )
 
 
 def _bounds_for(concept: str, form: str, bounds: list[Bound]) -> list[Bound]:
@@ -287,3 +309,38 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
             seen.add(key)
             out.append(f)
     return out
+
+
+# "or" between two thresholds of different concepts makes them alternatives; "or more", "or
+# older" are comparators.
+_OR = re.compile(
+    r"\b(?:and/)?or\b(?!\s+(?:more|greater|older|less|fewer|equal|higher|lower|younger|above|below|over|under"
+    r"|longer|shorter)\b)",
+    re.IGNORECASE,
+)
+
+
+def _or_groups(s: str, facts: list[Fact]) -> list[Fact]:
+    """Numbers each concept's group of alternatives: concepts whose thresholds an "or" joins share one.
+
+    A concept's facts all take its group (its own thresholds are alternatives already: "<= 2.5 x
+    ULN, or <= 5 x ULN with liver metastases"); groups count from 1 in reading order.
+    """
+    if len(facts) < 2:
+        return facts
+    root: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while root.setdefault(c, c) != c:
+            c = root[c]
+        return c
+
+    for prev, f in pairwise(facts):
+        find(f.concept)
+        gap = re.split(r";|\.\s", s[prev.end : f.start])[-1]  # an "or" before a clause break is the clause's own
+        if prev.concept != f.concept and len(gap) <= 80 and _OR.search(gap):
+            root[find(f.concept)] = find(prev.concept)
+    numbers: dict[str, int] = {}
+    for f in facts:
+        numbers.setdefault(find(f.concept), len(numbers) + 1)
+    return [replace(f, or_group=numbers[find(f.concept)]) for f in facts]

@@ -37,11 +37,11 @@ _ANY_CONTEXT_HEADING = r"(?i)^\s*(?:age|life\s+expectancy|performance\s+status)\
 FACT_SCHEMA: dict[str, pl.DataType] = {
     "concept": pl.Utf8(), "low": pl.Float64(), "high": pl.Float64(), "low_inclusive": pl.Boolean(),
     "high_inclusive": pl.Boolean(), "unit": pl.Utf8(), "condition": pl.Utf8(), "source_text": pl.Utf8(),
-    "canonical_low": pl.Float64(), "canonical_high": pl.Float64(), "canonical_unit": pl.Utf8(),
+    "canonical_low": pl.Float64(), "canonical_high": pl.Float64(), "canonical_unit": pl.Utf8(), "or_group": pl.Int32(),
 }  # fmt: skip
 COLUMNS: tuple[str, ...] = (
     "nct_id", "criterion_ordinal", "fact_ordinal", "concept", "low", "high", "low_inclusive", "high_inclusive",
-    "unit", "condition", "source_text", "canonical_low", "canonical_high", "canonical_unit", "kind",
+    "unit", "condition", "source_text", "canonical_low", "canonical_high", "canonical_unit", "kind", "or_group",
 )  # fmt: skip
 
 
@@ -104,10 +104,19 @@ def _read(texts: list[str], contexts: list[str | None]) -> pl.DataFrame:
             cols["condition"].append(f.condition)
             cols["source_text"].append(f.source_text)
             cols["canonical_unit"].append(canonical_unit)
-            cols["canonical_low"].append(None if factor is None or f.low is None else f.low * factor + offset)
-            cols["canonical_high"].append(None if factor is None or f.high is None else f.high * factor + offset)
+            cols["canonical_low"].append(_canonical(f.low, factor, offset))
+            cols["canonical_high"].append(_canonical(f.high, factor, offset))
+            cols["or_group"].append(f.or_group)
     schema = {"_t": pl.UInt32(), "fact_ordinal": pl.Int32(), **FACT_SCHEMA}
     return pl.DataFrame(cols, schema=schema)
+
+
+def _canonical(value: float | None, factor: float | None, offset: float) -> float | None:
+    """The value in the canonical unit, to 10 significant digits: 100,000/uL is 100 x10^9/L, not
+    the 100.00000000000001 a binary factor gives, so a patient's 100 meets ">= 100,000/uL"."""
+    if value is None or factor is None:
+        return None
+    return float(f"{value * factor + offset:.10g}")
 
 
 def facts_frame(criteria: pl.DataFrame) -> pl.DataFrame:

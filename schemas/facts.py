@@ -59,6 +59,10 @@ class CriteriaFacts(TrialChild):
     canonical_high: pl.Float64 = pa.Field(nullable=True)
     canonical_unit: Text = pa.Field(nullable=True, isin=FACT_UNITS)
     kind: Text = pa.Field(isin=enums.CRITERION_KIND)
+    # Facts of one line with the same or_group are alternatives ("creatinine <= 1.5 x ULN or
+    # creatinine clearance >= 60 mL/min"); different groups all apply. Declared as filled by every
+    # format so that a warehouse made before the column gets it (warehouse/ddl.py added_columns).
+    or_group: pl.Int32 = pa.Field(ge=1, metadata={"formats": ("page", "ctgov_json", "legacy_xml")})
 
     @pa.dataframe_check(name="low_not_above_high")
     def _bounds_in_order(cls, data: pa.PolarsData) -> pl.LazyFrame:

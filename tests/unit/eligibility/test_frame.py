@@ -33,7 +33,7 @@ def test_columns_are_the_definitions_then_the_extras(facts: pl.DataFrame) -> Non
     defined = [d for d in defined if d != "column"]
     assert list(facts.columns) == list(COLUMNS)
     assert list(COLUMNS[: len(defined)]) == defined
-    assert set(COLUMNS[len(defined) :]) == {"canonical_low", "canonical_high", "canonical_unit", "kind"}
+    assert set(COLUMNS[len(defined) :]) == {"canonical_low", "canonical_high", "canonical_unit", "kind", "or_group"}
 
 
 def test_rows_point_at_their_criterion_with_its_kind(criteria: pl.DataFrame, facts: pl.DataFrame) -> None:
