@@ -6,7 +6,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint contracts typecheck ui bench
+.PHONY: run test test-fast lint contracts typecheck ui sql bench
+
+# One Dagster home for the command line, `make run`, `make ui` and the daemon, so every run
+# shows in the UI and the schedule and sensor keep their state (git-ignored; the tests use
+# their own). Set DAGSTER_HOME to use another.
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 # The runtime packages: what mypy checks (bench/ and tests/ are tooling).
 RUNTIME := recordpage schemas eligibility formats staging ingest warehouse report assets pipelines
@@ -37,8 +42,15 @@ test-fast: lint contracts
 test: lint contracts typecheck
 	$(PY) -m pytest -n 2 --dist loadfile
 
+# `dg dev`: the UI and the daemon (schedules, sensors) on the project home; VIRTUAL_ENV tells
+# dg the project's venv is the active one, as it would be after `source .venv/bin/activate`.
 ui: $(STAMP)
-	$(VENV)/bin/dagster dev
+	$(PY) -m pipelines.home
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/dg dev
+
+# The warehouse, read-only, in the pinned DuckDB shell (fts loaded for the search macros).
+sql: $(STAMP)
+	$(PY) -m pipelines sql
 
 bench: $(STAMP)
 	$(PY) -m pipelines bench --count $${COUNT:-100000}

@@ -12,8 +12,9 @@ import dagster as dg
 
 from assets.ingest import ExportManifest
 from assets.resources import WarehouseResource
+from pipelines.home import dagster_home
 from staging.manifest import ExtractManifest, ParseManifest, ValidateManifest
-from staging.settings import DEFAULT_BATCH_SIZE, PROJECT_ROOT
+from staging.settings import DEFAULT_BATCH_SIZE
 from warehouse.load import LoadResult
 from warehouse.store import WarehouseBusy, writer_lock
 
@@ -116,22 +117,6 @@ class Summary:
             if len(load.rejections) > 20:
                 lines.append(f"    ... and {len(load.rejections) - 20} more")
         return "\n".join(lines)
-
-
-def dagster_home() -> Path:
-    """The project's Dagster home: `DAGSTER_HOME` when set, else `.dagster_home/` in the project
-    (git-ignored). The CLI, `make run`, `make ui` and the daemon share it, so every run shows in
-    the UI and the schedule and sensor can be started from a shell."""
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        # Default storage (SQLite in this folder). Without the file Dagster warns on every
-        # start; telemetry off because the pipeline's machines need not reach the internet.
-        config.write_text(
-            "# Created by trial-warehouse: default SQLite storage in this folder.\ntelemetry:\n  enabled: false\n"
-        )
-    return home
 
 
 def project_instance() -> dg.DagsterInstance:
