@@ -101,8 +101,6 @@ MENTION = re.compile(
     re.IGNORECASE | re.ASCII,  # ASCII case folding is cheaper; NFKC has already made the text plain
 )
 GROUP_CONCEPT: dict[str, str | None] = {f"c{i}": concept for i, (concept, _) in enumerate(_NAMES)}
-# Where MENTION can start: a letter that no word character, "+" or "-" precedes.
-_WORD_START = re.compile(r"(?<![\w+-])[A-Za-z]", re.ASCII)
 
 
 def _by_first_letter() -> dict[str, re.Pattern[str]]:
@@ -176,3 +174,6 @@ CONCEPTS: tuple[str, ...] = tuple(c for c in ALLOWED_UNITS if c != "blood_pressu
 SCALE_RANGE: dict[str, tuple[float, float]] = {"ecog": (0, 5), "karnofsky": (10, 100), "lansky": (10, 100)}
 
 _FIRST_LETTER = _by_first_letter()
+# Where a mention can start: a letter some name begins with ("of", "or", "for" never start one),
+# which no word character, "+" or "-" precedes.
+_WORD_START = re.compile(r"(?<![\w+-])[" + "".join(sorted(_FIRST_LETTER)) + "]", re.ASCII)
