@@ -12,6 +12,7 @@ import pandera.polars as pa
 
 from schemas import ALL_TABLES, DERIVED_VIEWS, WarehouseTable, primary_key
 from warehouse.ddl import duckdb_type
+from warehouse.search import IX as SEARCH_SCHEMA
 
 PATH = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 
@@ -79,6 +80,14 @@ def render() -> str:
                 f"| {name} | {duckdb_type(column.dtype.type)} | {null} | {_rules(column)} | {filled} | {notes} |"
             )
         lines.append("")
+    lines += [
+        "## Not tables: the search index",
+        "",
+        f"The schema `{SEARCH_SCHEMA}` holds the full-text index (its own internal tables, rebuilt or updated by",
+        "every load). Query it through the table macros `search_trials(term)`, `search_criteria(term)` and",
+        "`search_documents_scored(term)`: see the README's Search section.",
+        "",
+    ]
     return "\n".join(lines)
 
 
