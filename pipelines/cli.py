@@ -146,7 +146,9 @@ def _add_tools(sub: argparse._SubParsersAction) -> None:
 
     sql = sub.add_parser("sql", help="open the warehouse read-only in the pinned DuckDB shell")
     _warehouse_flag(sql)
-    sql.add_argument("--command", "-c", metavar="SQL", help="run this SQL and exit instead of a session")
+    sql.add_argument(
+        "--command", "-c", dest="statement", metavar="SQL", help="run this SQL and exit instead of a session"
+    )
 
     search = sub.add_parser("search", help="trials ranked by full-text search, with the text that matched")
     search.add_argument("term", metavar="TERM", help="words to look for (criteria, summaries, titles, ...)")

@@ -140,7 +140,7 @@ def sql(args: argparse.Namespace) -> int:
     from warehouse.store import WarehouseVersionError
 
     try:
-        return open_shell(args.warehouse, args.command)
+        return open_shell(args.warehouse, args.statement)
     except (WarehouseVersionError, FileNotFoundError, RuntimeError) as exc:
         raise CommandFailed(str(exc)) from None
 

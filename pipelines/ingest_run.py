@@ -180,10 +180,11 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
         return "see the log above"
     while error.cause is not None:
         error = error.cause
-    first = (error.message.strip().splitlines() or [error.cls_name])[0]
+    name = error.cls_name or "error"
+    first = (error.message.strip().splitlines() or [name])[0]
     prefix, _, rest = first.partition(": ")
-    if rest and prefix.endswith(error.cls_name):
-        first = f"{error.cls_name}: {rest}"
+    if rest and prefix.endswith(name):
+        first = f"{name}: {rest}"
     return f"step {failure.step_key} failed: {first}"
 
 
