@@ -124,8 +124,17 @@ def extract(source: Path, known: Known, staging: Path, settings: Settings, run_i
         _write_plan(run, [LandingFile(*row) for row in rows], known_sha, members, settings, batch)
         batch += 1
     for row in read.filter(big).select("path", "size", "mtime_ns", "error").iter_rows():
-        for chunk in zip_member_chunks(source, LandingFile(*row), settings.batch_size * PAGE_BYTES):
-            _write_plan(run, [chunk], known_sha, members, settings, batch)
+        item = LandingFile(*row)
+        known_members = members.get(item.path, {})
+        for chunk, names in zip_member_chunks(source, item, settings.batch_size * PAGE_BYTES):
+            # Only this range's known hashes: all of a re-downloaded bulk zip's in every plan
+            # would be 580,000 hashes written per batch. (Repeated names are labelled `name#2`
+            # by the worker: then every known hash goes.)
+            own = known_members
+            if chunk.members and len(chunk.members) == 4:
+                prefix = f"{item.path}{ARCHIVE_SEPARATOR}"
+                own = {p: known_members[p] for name in names if (p := prefix + name) in known_members}
+            _write_plan(run, [chunk], known_sha, {item.path: own}, settings, batch)
             batch += 1
     return ExtractManifest(
         run=run,
@@ -168,23 +177,41 @@ def _write_plan(
     plan.write(plan_path(run.staging, batch))
 
 
-def zip_member_chunks(source: Path, item: LandingFile, limit: int) -> list[LandingFile]:
+def zip_member_chunks(source: Path, item: LandingFile, limit: int) -> list[tuple[LandingFile, list[str]]]:
     """A big zip as ranges of its members of about `limit` inflated bytes each (read from its
-    central directory, nothing inflated); the whole zip when it cannot be listed (the worker
-    then says why)."""
+    central directory, nothing inflated), with the member names of each range; the whole zip
+    when it cannot be listed (the worker then says why).
+
+    When no name repeats, a range also carries the bytes of its entries in the central
+    directory, so a worker parses those alone (`ingest.landing`): parsing all of it for every
+    range grew as members x ranges (bench/RESULTS.md, "Formats (issue 16)")."""
     try:
         with zipfile.ZipFile(source / item.path) as zf:
-            sizes = [info.file_size for info in zf.infolist()]
+            infos = zf.infolist()
+            offset = zf.start_dir
     except (OSError, zipfile.BadZipFile, EOFError):
-        return [item]
-    chunks: list[LandingFile] = []
+        return [(item, [])]
+    names = [info.filename for info in infos]
+    unique = len(set(names)) == len(names)
+    chunks: list[tuple[LandingFile, list[str]]] = []
     start = weight = 0
-    for i, size in enumerate(sizes):
-        weight += max(size, PAGE_BYTES // 2)
-        if weight >= limit or i == len(sizes) - 1:
-            chunks.append(replace(item, members=(start, i + 1)))
-            start, weight = i + 1, 0
-    return chunks or [item]
+    begin = offset  # where the range's first entry starts in the central directory
+    for i, info in enumerate(infos):
+        weight += max(info.file_size, PAGE_BYTES // 2)
+        offset += _central_entry_size(info)
+        if weight >= limit or i == len(infos) - 1:
+            members = (start, i + 1, begin, offset) if unique else (start, i + 1)
+            chunks.append((replace(item, members=members), names[start : i + 1]))
+            start, weight, begin = i + 1, 0, offset
+    return chunks or [(item, [])]
+
+
+def _central_entry_size(info: zipfile.ZipInfo) -> int:
+    """Bytes of the member's entry in the central directory: 46 fixed, then name, extra, comment."""
+    name = info.orig_filename
+    # An ASCII name is as many bytes as characters, in either encoding.
+    size = len(name) if name.isascii() else len(name.encode("utf-8" if info.flag_bits & 0x800 else "cp437"))
+    return 46 + size + len(info.extra) + len(info.comment)
 
 
 def _members_by_file(known_sha: dict[str, str]) -> dict[str, dict[str, str]]:

@@ -22,7 +22,9 @@ class LandingFile:
     size: int
     mtime_ns: int
     error: str | None = None  # set when the file cannot be used at all (permissions, loop)
-    members: tuple[int, int] | None = None  # of a big zip: the range of its members to read
+    # Of a big zip: the range of its members to read, (first, end), and when given, where
+    # their entries lie in its central directory, (first, end, from byte, to byte).
+    members: tuple[int, ...] | None = None
 
     @property
     def is_archive(self) -> bool:
