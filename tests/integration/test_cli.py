@@ -213,3 +213,48 @@ def test_fetch_is_refused_without_a_registry_url(
         "or set TRIAL_WAREHOUSE_FETCH_URL"
     ]
     assert not landing.exists()
+
+
+def _run_on_a_terminal(argv: list[str]) -> str:
+    """What a user's terminal would show: the command with a pseudo-terminal as its output."""
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    env = {**os.environ, "COLUMNS": "140", "TERM": "xterm"}
+    proc = subprocess.Popen(argv, stdin=child_fd, stdout=child_fd, stderr=child_fd, cwd=PROJECT, env=env)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO: the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    assert proc.wait(timeout=300) == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_gets_live_progress_bars(tmp_path: Path) -> None:
+    source = landing_with_shared(tmp_path / "landing")
+    argv = [sys.executable, "-m", "pipelines", *_ingest_args(tmp_path, source=source)]
+    argv.remove("--quiet")
+    shown = _run_on_a_terminal([*argv, "--batch-size", "40", "--workers", "2"])
+    # Bars per stage with their batches and speed, redrawn in place; none of Dagster's log lines.
+    assert "\x1b[" in shown and "\r" in shown
+    for stage in ("extract", "parse", "validate", "load", "export"):
+        assert f" {stage} " in shown, stage
+    assert "batches" in shown and "pages/s" in shown
+    assert " - dagster - " not in shown
+    assert "finished in" in shown  # the summary follows
+
+
+def test_off_a_terminal_progress_is_plain_log_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    argv = _ingest_args(tmp_path, source=landing_with_shared(tmp_path / "landing"))
+    argv.remove("--quiet")
+    code, _, err = _cli(capsys, *argv, "--batch-size", "40", "--workers", "1")
+    assert code == 0
+    assert not any("\x1b[" in line or "\r" in line for line in err)
+    assert any(" - dagster - INFO - ingest - " in line and "parse: batch" in line for line in err)
