@@ -246,7 +246,12 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in all_ddl() + placeholder_views():
         con.execute(statement)
-    view = scalar(con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'source_records' AND NOT temporary"))
+    view = scalar(
+        con.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = 'source_records' AND schema_name = 'main' "
+            "AND database_name = current_database()"
+        )
+    )
     if not is_portable_source_records(view):
         # Made by an older version, with absolute paths: name its files relative to the store.
         files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
