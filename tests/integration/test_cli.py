@@ -258,3 +258,31 @@ def test_off_a_terminal_progress_is_plain_log_lines(capsys: pytest.CaptureFixtur
     assert code == 0
     assert not any("\x1b[" in line or "\r" in line for line in err)
     assert any(" - dagster - INFO - ingest - " in line and "parse: batch" in line for line in err)
+
+
+def test_fetch_lands_the_registry_pages_and_ingest_loads_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit.ingest.registry_server import Registry, nct_id, recorded_studies, serve
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)  # loopback requests must not go to a proxy
+    for setting, value in {"PAGE_SIZE": "4", "MIN_INTERVAL": "0", "BACKOFF": "0.001"}.items():
+        monkeypatch.setenv(f"TRIAL_WAREHOUSE_FETCH_{setting}", value)
+    studies = recorded_studies(10)
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "trials.duckdb"
+    with serve(Registry(studies=studies)) as url:
+        code, out, err = _cli(capsys, "fetch", "--url", url, "--source", str(landing), "--warehouse", str(warehouse))
+    assert code == 0, err
+    pages = sorted((landing / "fetched").glob("*/*.json"))
+    assert len(pages) == 3
+    assert out == [f"fetched 10 studies in 3 pages into {pages[0].parent}"]
+    assert (tmp_path / "wh" / "trials.duckdb.fetch-cursor.json").is_file()
+
+    code, _, _ = _cli(capsys, *_ingest_args(tmp_path, source=landing, warehouse=warehouse))
+    assert code == 0
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = {row[0] for row in con.execute("SELECT nct_id FROM trials").fetchall()}
+    assert loaded == {nct_id(s) for s in studies}
