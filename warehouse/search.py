@@ -155,21 +155,24 @@ def _catch_up(con: duckdb.DuckDBPyConnection, log: Log) -> tuple[str, int]:
     load_fts(con)
     if not has_search_index(con):
         log("search index: building (first load, or an index of another version)")
-        refresh_search_index(con)
+        refresh_search_index(con, log=log)
         return "rebuilt", int(scalar(con.execute("SELECT count(*) FROM trials")))
     waiting = pending_trials(con)
     if not waiting:
         return "up to date", 0
     log(f"search index: updating {waiting:,} trials")
     with _transaction(con):
-        _update(con, f"SELECT DISTINCT nct_id FROM {IX}.pending")
+        _update(con, f"SELECT DISTINCT nct_id FROM {IX}.pending", log)
         con.execute(f"DELETE FROM {IX}.pending")
     return "updated", waiting
 
 
-def refresh_search_index(con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] | None = None) -> None:
+def refresh_search_index(
+    con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] | None = None, log: Log | None = None
+) -> None:
     """Build the index whole, or with `nct_ids` replace only those trials' documents (when there
     is an index of this version). On a read-write connection, outside a transaction."""
+    log = log or (lambda _: None)
     load_fts(con)
     if nct_ids is not None and has_search_index(con):
         with _transaction(con):
@@ -177,10 +180,10 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, nct_ids: Iterable[str] 
                 "CREATE OR REPLACE TEMP TABLE search_ids AS SELECT DISTINCT unnest(?::VARCHAR[]) AS nct_id",
                 [sorted(set(nct_ids))],
             )
-            _update(con, "SELECT nct_id FROM search_ids")
+            _update(con, "SELECT nct_id FROM search_ids", log)
         return
     with _transaction(con):
-        _rebuild(con)
+        _rebuild(con, log)
 
 
 @contextlib.contextmanager
@@ -229,19 +232,20 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE {IX}.stats (num_docs UBIGINT, avgdl DOUBLE)")
 
 
-def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
+def _rebuild(con: duckdb.DuckDBPyConnection, log: Log) -> None:
     _create_tables(con)
-    _add_documents(con, "true")
+    _add_documents(con, "true", log)
     con.execute(f"INSERT INTO {IX}.state VALUES ({VERSION}, now())")
     create_macros(con)
 
 
-def _update(con: duckdb.DuckDBPyConnection, nct_ids_sql: str) -> None:
+def _update(con: duckdb.DuckDBPyConnection, nct_ids_sql: str, log: Log) -> None:
     """Replace the documents of the trials `nct_ids_sql` selects, as a full build of the same
     tables would index them (same documents, terms, tf, df and stats; other doc_ids)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE search_changed AS SELECT DISTINCT nct_id FROM ({nct_ids_sql})")
+    log("search index: retiring the trials' documents")
     _retire(con)
-    _add_documents(con, "nct_id IN (SELECT nct_id FROM search_changed)")
+    _add_documents(con, "nct_id IN (SELECT nct_id FROM search_changed)", log)
     con.execute("DROP TABLE search_changed")
 
 
@@ -265,16 +269,18 @@ def _retire(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE search_gone")
 
 
-def _add_documents(con: duckdb.DuckDBPyConnection, where: str) -> None:
+def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None:
     """Index the documents of the trials matching `where`, numbered after every doc_id used so far."""
     first = scalar(
         con.execute(
             f"SELECT coalesce(greatest((SELECT max(doc_id) FROM {IX}.documents), (SELECT max(doc_id) FROM {IX}.retired)), 0)"
         )
     )
+    log("search index: splitting documents into words")
     _words(con, where, int(first))
+    log("search index: stemming new words")
     _grow_vocabulary(con)
-    _postings(con)
+    _postings(con, log)
     con.execute(
         f"""CREATE OR REPLACE TABLE {IX}.stats AS
         SELECT count(*)::UBIGINT AS num_docs, coalesce(avg(len), 0)::DOUBLE AS avgdl FROM {IX}.documents"""
@@ -318,10 +324,11 @@ def _grow_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE search_new_words")
 
 
-def _postings(con: duckdb.DuckDBPyConnection) -> None:
+def _postings(con: duckdb.DuckDBPyConnection, log: Log) -> None:
     """tf per (term, document) (two words of one document may share a stem), the documents'
     lengths in terms, df, and the postings appended sorted by term: a query's terms are a few
     row groups, found by their min/max."""
+    log("search index: term frequencies and document lengths")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_hits AS
         SELECT v.termid, w.doc_id, CAST(sum(w.n) AS UINTEGER) AS tf
@@ -342,6 +349,7 @@ def _postings(con: duckdb.DuckDBPyConnection) -> None:
         SELECT 0::UINTEGER AS termid, 0::UINTEGER AS doc_id, 0::UINTEGER AS tf, 0::UINTEGER AS len,
                0::UINTEGER AS trial, ''::VARCHAR AS source, 0::INTEGER AS ordinal WHERE false"""
     )
+    log("search index: postings sorted by term")
     with _ordered(con):
         con.execute(
             f"""INSERT INTO {IX}.postings
