@@ -106,6 +106,10 @@ def connect(path: Path, read_only: bool = False, raw_root: Path | None = None) -
             raise WarehouseVersionError(_rebuild_message(path, str(exc).splitlines()[0].rstrip("."))) from None
         raise
     use_raw_store(con, raw_root or raw_store(path))
+    if read_only:
+        # A missing raw store fails the view's queries, not the whole connection.
+        with contextlib.suppress(duckdb.IOException):
+            mend_source_records(con, temporary=True)
     return con
 
 
@@ -246,16 +250,22 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in all_ddl() + placeholder_views():
         con.execute(statement)
-    view = scalar(
-        con.execute(
-            "SELECT sql FROM duckdb_views() WHERE view_name = 'source_records' AND schema_name = 'main' "
-            "AND database_name = current_database()"
-        )
-    )
-    if not is_portable_source_records(view):
-        # Made by an older version, with absolute paths: name its files relative to the store.
-        files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
-        con.execute(source_records_view(None, files))
+    mend_source_records(con)
+
+
+def mend_source_records(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+    """A `source_records` view made by an older version names its raw files by absolute path:
+    replace it with one naming them relative to the store; `temporary`, on a read-only
+    connection, with a TEMP view that hides the stored one until the next ingest rewrites it."""
+    view = con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'source_records' AND schema_name = 'main' "
+        "AND database_name = current_database()"
+    ).fetchone()
+    if view is None or is_portable_source_records(view[0]):
+        return
+    files = [row[0] for row in con.execute("SELECT DISTINCT raw_file FROM source_pages ORDER BY 1").fetchall()]
+    statement = source_records_view(None, files)
+    con.execute(statement.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW") if temporary else statement)
 
 
 def raw_store(path: Path) -> Path:

@@ -110,8 +110,9 @@ def test_an_ingest_into_a_moved_warehouse_keeps_reading_its_store(tmp_path: Path
     assert not original.exists()
 
 
-def test_a_warehouse_made_with_absolute_paths_is_mended_when_next_opened_for_writing(tmp_path: Path) -> None:
-    """An older version wrote the raw files' absolute paths into the view; moved, it found none."""
+def test_a_warehouse_made_with_absolute_paths_is_mended(tmp_path: Path) -> None:
+    """An older version wrote the raw files' absolute paths into the view; moved, it found none.
+    `store.connect` read-only hides it with a TEMP view; opening for writing replaces it."""
     landing, original = _ingest(tmp_path)
     database = original / "trials.duckdb"
     with duckdb.connect(str(database)) as con:
@@ -124,6 +125,8 @@ def test_a_warehouse_made_with_absolute_paths_is_mended_when_next_opened_for_wri
         pytest.raises(duckdb.IOException, match="No files found"),
     ):
         con.execute("SELECT count(record_text) FROM source_records").fetchall()
+    with connect(moved / "trials.duckdb", read_only=True) as con:  # a TEMP view hides the stale one
+        assert _pages(landing) <= _texts(con)
     with writer_lock(moved / "trials.duckdb"), open_for_write(moved / "trials.duckdb"):
         pass  # opening for writing brings the schema up to date
     with duckdb.connect(str(moved / "trials.duckdb"), read_only=True) as con:
