@@ -55,7 +55,10 @@ def render() -> str:
         "",
         "Generated from the pandera models in `schemas/` by `python -m warehouse.dictionary`; do not edit by hand.",
         "Every table is in DuckDB's `main` schema and exported as `<exports>/<table>.parquet`",
-        "(`source_records`: a folder `<exports>/source_records/` of parquet parts).",
+        "(`source_records`: a folder `<exports>/source_records/` of parquet parts), except the views "
+        + " and ".join(f"`{m.__table__.name}`" for m in DERIVED_VIEWS)
+        + ",",
+        "which are computed from the tables when queried (in DuckDB only). Column `notes`: what the rules do not say.",
         "",
         "Input formats (`trials.source_format`): `page` (record pages, `.txt`), `ctgov_json` (API v2 JSON),",
         "`legacy_xml` (`<clinical_study>` XML). Column `filled by`: the formats that fill it; `all` for",
