@@ -196,9 +196,13 @@ def _values(masked: str) -> list[Value]:
     return out
 
 
+# "... and amenorrhoeic for at least 12 months": a duration, not another threshold of the concept.
+_DURATION = re.compile(r"\b(?:for|within|since|after|during)\s*$", re.IGNORECASE)
+
+
 def _continues(gap: str, last: Value, v: Value) -> bool:
     """Whether `v` is an alternative threshold for the concepts `last` was read for."""
-    if len(gap) > 60:
+    if len(gap) > 60 or _DURATION.search(gap):
         return False
     unitless_ranges = v.form == last.form == "range" and not any(b.unit for b in (*v.bounds, *last.bounds))
     if re.search(r"\.\s+(?=[A-Z(\d])", gap) and not unitless_ranges:  # "Phase I: 0-1. Phase II: 0-2."

@@ -161,3 +161,48 @@ def test_settled_restated_in_a_second_unit_is_one_fact() -> None:
     # alternatives in the same unit are two facts
     text = record_line("Hemoglobin ≥ 9.0 g/dL (no prior transfusion) OR ≥ 10.0 g/dL")
     assert keys(text) == [("hemoglobin", 9.0, True, None, None, "g/dL"), ("hemoglobin", 10.0, True, None, None, "g/dL")]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ("* Age over 18", [("age", 18.0, False, None, None, None)]),  # "over": exclusive low
+        ("* Equal to or older than 22 years of age.", [("age", 22.0, True, None, None, "years")]),
+        ("* Age under 18", [("age", None, None, 18.0, False, None)]),  # "under": exclusive high
+        ("* Age 18 or older", [("age", 18.0, True, None, None, None)]),  # postfix "or older"
+        ("Minimum life expectancy of \\> 12 weeks", [("life_expectancy", 12.0, False, None, None, "weeks")]),
+        (
+            "* Serum creatinine of 2.0 mg/dl or less, total bilirubin",  # postfix "or less", two concepts
+            [("creatinine", None, None, 2.0, True, "mg/dL"), ("bilirubin", None, None, 2.0, True, "mg/dL")],
+        ),
+    ],
+)
+def test_rule_2_more_comparator_words_on_real_lines(fragment: str, expected: list[tuple]) -> None:
+    assert keys(record_line(fragment))[: len(expected)] == expected
+
+
+def test_rule_2_above_with_conditions_per_age() -> None:
+    text = record_line("Systolic blood pressure (SBP) above 140 mmHg if")
+    facts = extract_facts(text)
+    assert [(f.concept, f.low, f.low_inclusive, f.unit) for f in facts] == [
+        ("systolic_bp", 140.0, False, "mmHg"),
+        ("systolic_bp", 150.0, False, "mmHg"),
+    ]
+    assert all(f.condition and "years of age" in f.condition for f in facts)
+
+
+def test_rule_6_a_duration_after_a_threshold_is_no_second_threshold() -> None:
+    # "aged more than 50 years and amenorrhoeic for at least 12 months": the 12 months is how long
+    text = record_line("Post-menopausal defined as aged more than 50 years and amenorrhoeic for at least 12")
+    read = keys(text)
+    assert ("age", 50.0, False, None, None, "years") in read
+    assert not [k for k in read if k[5] == "months"]
+
+
+def test_alternatives_joined_by_or_share_a_group() -> None:
+    # Inclusion: "creatinine <= 1.5 x ULN or creatinine clearance >= 60" is met by either (the query reads or_group).
+    text = record_line("Serum creatinine =\\< 1.5 x ULN, or calculated creatinine clearance \\> 50 mL/min")
+    assert [(f.concept, f.or_group) for f in extract_facts(text)] == [("creatinine", 1), ("creatinine_clearance", 1)]
+    # an "or" inside the ANC clause does not reach across the semicolon to the platelets
+    text = record_line("ANC ≥1.5 \u00d7 10⁹/L or within normal range; platelet count ≥100 \u00d7 10⁹/L")
+    assert [(f.concept, f.or_group) for f in extract_facts(text)] == [("anc", 1), ("platelets", 2), ("hemoglobin", 3)]
