@@ -46,23 +46,36 @@ class CriteriaFacts(TrialChild):
     fact_ordinal: pl.Int32 = pa.Field(ge=1)
     concept: Text = pa.Field(isin=FACT_CONCEPTS)
     # The range as written: NULL is unbounded on that side.
-    low: pl.Float64 = pa.Field(nullable=True)
-    high: pl.Float64 = pa.Field(nullable=True)
+    low: pl.Float64 = pa.Field(nullable=True, description="the range as written; NULL: unbounded below")
+    high: pl.Float64 = pa.Field(nullable=True, description="NULL: unbounded above")
     low_inclusive: pl.Boolean = pa.Field(nullable=True)
     high_inclusive: pl.Boolean = pa.Field(nullable=True)
     unit: Text = pa.Field(nullable=True, isin=FACT_UNITS)
-    condition: Text = pa.Field(nullable=True)
-    source_text: Text = pa.Field(str_length={"min_value": 1})
+    condition: Text = pa.Field(
+        nullable=True, description='a qualifier under which this threshold applies instead ("if liver metastases")'
+    )
+    source_text: Text = pa.Field(str_length={"min_value": 1}, description="the words the fact was read from")
     # Beyond the scored columns: the range in one unit per concept (xULN stays relative), and
     # whether the line includes or excludes.
-    canonical_low: pl.Float64 = pa.Field(nullable=True)
+    canonical_low: pl.Float64 = pa.Field(
+        nullable=True, description="`low` in `canonical_unit`; NULL with `high` when no conversion is known"
+    )
     canonical_high: pl.Float64 = pa.Field(nullable=True)
-    canonical_unit: Text = pa.Field(nullable=True, isin=FACT_UNITS)
-    kind: Text = pa.Field(isin=enums.CRITERION_KIND)
+    canonical_unit: Text = pa.Field(
+        nullable=True,
+        isin=FACT_UNITS,
+        description="one per concept (years, x10^9/L, mg/dL, g/dL, U/L, mL/min, ...; `xULN` kept apart); "
+        "NULL for a scale (ECOG, Karnofsky, Lansky, INR)",
+    )
+    kind: Text = pa.Field(isin=enums.CRITERION_KIND, description="the criterion line's kind, copied for joins")
     # Facts of one line with the same or_group are alternatives ("creatinine <= 1.5 x ULN or
     # creatinine clearance >= 60 mL/min"); different groups all apply. Declared as filled by every
     # format so that a warehouse made before the column gets it (warehouse/ddl.py added_columns).
-    or_group: pl.Int32 = pa.Field(ge=1, metadata={"formats": ("page", "ctgov_json", "legacy_xml")})
+    or_group: pl.Int32 = pa.Field(
+        ge=1,
+        metadata={"formats": ("page", "ctgov_json", "legacy_xml")},
+        description='facts of one line with the same number are alternatives ("... or ...")',
+    )
 
     @pa.dataframe_check(name="low_not_above_high")
     def _bounds_in_order(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -12,6 +12,7 @@ import pandera.polars as pa
 
 from schemas import ALL_TABLES, DERIVED_VIEWS, WarehouseTable, primary_key
 from warehouse.ddl import duckdb_type
+from warehouse.eligibility_query import dictionary_section
 from warehouse.search import IX as SEARCH_SCHEMA
 
 PATH = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
@@ -91,6 +92,7 @@ def render() -> str:
         "`search_documents_scored(term)`: see the README's Search section.",
         "",
     ]
+    lines += dictionary_section()
     return "\n".join(lines)
 
 

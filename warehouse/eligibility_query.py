@@ -211,10 +211,25 @@ def eligibility_macros() -> list[str]:
     return [checks_macro(), trials_macro()]
 
 
-def parameter_doc() -> list[str]:
-    """The macros' arguments and their units, for the data dictionary."""
-    rows = ["| argument | unit |", "|---|---|", "| sex | `female` / `male` (or `F` / `M`) |"]
-    for c in FACT_CONCEPTS:
-        rows.append(f"| {c} | {CANONICAL[c] or 'as written (a scale)'} |")
-    rows += [f"| {c}_xuln | multiple of the upper limit of normal |" for c in XULN_CONCEPTS]
-    return rows
+def dictionary_section() -> list[str]:
+    """The macros, their arguments and units, for the data dictionary (warehouse/dictionary.py)."""
+    lines = [
+        "## Not tables: the eligibility macros",
+        "",
+        "`eligibility_checks(...)` and `eligible_trials(...)` (DuckDB table macros over `criteria_facts`,",
+        '`criteria` and `trials`; the README\'s "Who can enter this trial?" says how a line decides) take',
+        "the patient's values as named arguments, each NULL (not given, excluding nothing) unless set.",
+        "`eligibility_checks` returns one row per criterion line compared with a given value, and per",
+        "trial field (`sex`, `minimum_age`, `maximum_age`: `criterion_ordinal` NULL, `kind` `trial`):",
+        "`nct_id`, `criterion_ordinal`, `kind`, `outcome` (`meets`, `clear`, `excludes`, `undecided`),",
+        "`text`, `facts` (per concept: its verdict and the thresholds read). `eligible_trials` returns",
+        "every trial with no `excludes`: `nct_id`, `lines_met`, `lines_undecided`, `lines` (ordinal,",
+        "kind, outcome, text of each line checked).",
+        "",
+        "| argument | unit |",
+        "|---|---|",
+        "| sex | `female` / `male` (or `F` / `M`) |",
+    ]
+    lines += [f"| {c} | {CANONICAL[c] or 'the scale as written'} |" for c in FACT_CONCEPTS]
+    lines += [f"| {c}_xuln | multiple of the upper limit of normal |" for c in XULN_CONCEPTS]
+    return [*lines, ""]
