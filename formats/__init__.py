@@ -10,7 +10,7 @@ archives, staging and load work on units, so a new format is one module plus its
         record = fmt.parse(unit)                   # RecordError with a reason a person can act on
 
 A format that can read a very large file in bounded memory also has
-`iter_units(fh: BinaryIO) -> Iterator[tuple[str | None, str]]` (see `streams`).
+`iter_units(fh: BinaryIO, max_unit_bytes=None) -> Iterator[tuple[str | None, str]]` (see `streams`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ class StreamingFormat(InputFormat, Protocol):
     array, so this variant holds one study at a time instead.
     """
 
-    def iter_units(self, fh: BinaryIO) -> Iterator[tuple[str | None, str]]: ...
+    def iter_units(self, fh: BinaryIO, max_unit_bytes: int | None = None) -> Iterator[tuple[str | None, str]]:
+        """Units one at a time; a unit above `max_unit_bytes` raises RecordError instead of
+        being held whole."""
+        ...
 
 
 from formats.ctgov_json import FORMAT as CTGOV_JSON  # noqa: E402  (formats need the Protocol first)

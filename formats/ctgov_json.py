@@ -48,10 +48,11 @@ class CtgovJsonFormat:
         for k, study in enumerate(studies):
             yield _label(study, k), json.dumps(study, ensure_ascii=False)
 
-    def iter_units(self, fh: BinaryIO) -> Iterator[tuple[str | None, str]]:
+    def iter_units(self, fh: BinaryIO, max_unit_bytes: int | None = None) -> Iterator[tuple[str | None, str]]:
         """`units` for a file read as bytes: an array is read one study at a time in bounded
-        memory (a 1 GB `ctg-studies.json`); a single study or an API page is read whole."""
-        is_array, reader = open_array(fh)
+        memory (a 1 GB `ctg-studies.json`), a study above `max_unit_bytes` ending the read with
+        a RecordError; a single study or an API page is read whole."""
+        is_array, reader = open_array(fh, max_unit_bytes)
         if not is_array:
             yield from self.units(_decode(reader.read()))
             return

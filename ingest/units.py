@@ -89,7 +89,7 @@ def stream_units(root: Path, item: LandingFile, limits: Limits) -> Iterator[Page
     label = labeller()
     try:
         with open(os.path.join(root, item.path), "rb") as fh:
-            for name, text in fmt.iter_units(fh):
+            for name, text in fmt.iter_units(fh, limits.max_page_bytes):
                 member = label(name or item.path)
                 unit = _unit(f"{item.path}{ARCHIVE_SEPARATOR}{member}", text, item.mtime_ns, "utf-8")
                 if unit.size > limits.max_page_bytes:

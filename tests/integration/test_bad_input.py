@@ -317,16 +317,30 @@ def cut_array() -> bytes:
 GIB = 1024 * MIB
 
 
+GIGABYTE = [nct(n) for n in range(1000, 1070)]  # the studies of the 1 GiB array
+
+
 def gigabyte_array(target: Path) -> None:
-    """A 1 GiB search download: three studies, a gigabyte of whitespace (valid JSON) between the
-    first two, written a MiB at a time. Read whole, it would be 64 times the page limit."""
-    first, second, third = (json.dumps(json_study(nct(n))).encode() for n in (611, 612, 613))
+    """A 1 GiB search download: 70 studies with 15 MiB of whitespace (valid JSON) before each
+    but the first, written a MiB at a time. Read whole, it would be 64 times the page limit;
+    streamed, each study and the gap before it stay within the limit, so all of them load."""
     block = (b" " * 1023 + b"\n") * 1024
     with open(target, "wb") as fh:
-        fh.write(b"[" + first + b",")
-        for _ in range(GIB // len(block)):
-            fh.write(block)
-        fh.write(second + b"," + third + b"]")
+        fh.write(b"[")
+        for k, nct_id in enumerate(GIGABYTE):
+            if k:
+                fh.write(b",")
+                for _ in range(15):
+                    fh.write(block)
+            fh.write(json.dumps(json_study(nct_id)).encode())
+        fh.write(b"]")
+
+
+def huge_study_array() -> bytes:
+    """A 20 MiB array whose second study alone (an 18 MiB summary) is above the page limit."""
+    huge = json_study(nct(622))
+    huge["protocolSection"]["descriptionModule"]["briefSummary"] = "x" * (18 * MIB)
+    return json.dumps([json_study(nct(621)), huge, json_study(nct(623))]).encode()
 
 
 XML_BOMB = """<?xml version="1.0"?>
@@ -464,9 +478,10 @@ CASES: list[Case] = [
     Case(f"cut-array.json::{nct(602)}", Loads(nct(602)), raw_file(cut_array)),
     Case(f"cut-array.json::{nct(603)}", Loads(nct(603))),
     Case("cut-array.json::rest", Rejected(("cut off", "2 complete studies"))),
-    Case(f"gigabyte.json::{nct(611)}", Loads(nct(611)), gigabyte_array),
-    Case(f"gigabyte.json::{nct(612)}", Loads(nct(612))),
-    Case(f"gigabyte.json::{nct(613)}", Loads(nct(613))),
+    *[Case(f"gigabyte.json::{n}", Loads(n), gigabyte_array if n == GIGABYTE[0] else None) for n in GIGABYTE],
+    # Streamed (above the page limit), so one study that is itself too big is not built whole.
+    Case(f"huge-study.json::{nct(621)}", Loads(nct(621)), raw_file(huge_study_array)),
+    Case("huge-study.json::rest", Rejected(("study 2", "does not end within the 16,777,216-byte page limit"))),
     Case("broken.xml", Rejected(("not well-formed XML",)), text_file("<clinical_study><nct_id>NCT00000608</nct_id>")),
     Case("bomb.xml", Rejected(("entity expansion is refused",)), text_file(XML_BOMB)),
 ]  # fmt: skip
@@ -650,7 +665,9 @@ def test_rejected_text_is_kept(ingested: Ingested) -> None:
 def test_a_gigabyte_array_streams_in_bounded_memory(ingested: Ingested) -> None:
     """The 1 GiB array is read a study at a time: the run's peak memory rose by far less than
     the file (held whole, as bytes and as text, it would be twice its size)."""
-    assert ingested.one("SELECT count(*) FROM trials WHERE starts_with(source_path, 'gigabyte.json::')") == (3,)
+    assert ingested.one("SELECT size FROM landing_files WHERE path = 'gigabyte.json'")[0] >= GIB
+    loaded = ingested.one("SELECT count(*) FROM trials WHERE starts_with(source_path, 'gigabyte.json::')")
+    assert loaded == (len(GIGABYTE),)
     print(f"\npeak resident memory rose by {ingested.peak_growth / MIB:,.0f} MiB during the run")
     assert ingested.peak_growth < GIB // 2
 

@@ -246,3 +246,25 @@ def test_streaming_holds_one_study_at_a_time() -> None:
     assert count == 600
     # The array (about 9 MB) is never held: memory stays within a few studies' worth.
     assert peak < 40 * largest < source.size / 2
+
+
+def test_a_study_above_the_limit_ends_the_stream_in_bounded_memory() -> None:
+    """One huge element (a 6 MB summary) is not built whole: the read stops with a reason
+    once it passes the limit, after yielding the studies before it."""
+    import tracemalloc
+
+    first, huge, third = _studies(3)
+    huge["protocolSection"]["descriptionModule"]["briefSummary"] = "x" * (6 * 1024 * 1024)
+    raw = json.dumps([first, huge, third]).encode()
+    assert len(list(FORMAT.iter_units(io.BytesIO(raw)))) == 3  # no limit: all of it
+    got: list[str | None] = []
+    tracemalloc.start()
+    with pytest.raises(
+        RecordError, match=r"study 2 of the JSON array does not end within the 1,048,576-byte page limit"
+    ):
+        for label, _ in FORMAT.iter_units(io.BytesIO(raw), max_unit_bytes=1024 * 1024):
+            got.append(label)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert got == [first["protocolSection"]["identificationModule"]["nctId"]]
+    assert peak < 3 * 1024 * 1024  # the limit and a read-ahead buffer, not the 6 MB study
