@@ -36,7 +36,7 @@ from warehouse.store import scalar
 
 IX = "search_index"
 # Bumped when the index's tables or documents change: a warehouse with another version is rebuilt.
-VERSION = 2
+VERSION = 3
 # BM25 parameters: the extension's defaults.
 K1 = 1.2
 B = 0.75
@@ -223,13 +223,16 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE {IX}.stopwords AS SELECT unnest(?::VARCHAR[]) AS sw", [list(stopwords)])
     con.execute(f"CREATE TABLE {IX}.pending (nct_id VARCHAR)")
     con.execute(f"CREATE TABLE {IX}.state (version INTEGER, built_at TIMESTAMPTZ)")
-    con.execute(f"CREATE TABLE {IX}.vocabulary (word VARCHAR, termid UINTEGER)")  # every word -> its stem's id
     con.execute(f"CREATE TABLE {IX}.terms (termid UINTEGER, term VARCHAR, df UINTEGER)")
     con.execute(
         f"CREATE TABLE {IX}.documents (doc_id UINTEGER, nct_id VARCHAR, source VARCHAR, ordinal INTEGER, len UINTEGER)"
     )
     con.execute(f"CREATE TABLE {IX}.retired (doc_id UINTEGER)")  # replaced documents whose postings remain
     con.execute(f"CREATE TABLE {IX}.stats (num_docs UBIGINT, avgdl DOUBLE)")
+    con.execute(
+        f"""CREATE TABLE {IX}.postings (termid UINTEGER, doc_id UINTEGER, tf UINTEGER, len UINTEGER,
+                                        trial UINTEGER, source VARCHAR, ordinal INTEGER)"""
+    )
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, log: Log) -> None:
@@ -271,16 +274,23 @@ def _retire(con: duckdb.DuckDBPyConnection) -> None:
 
 def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None:
     """Index the documents of the trials matching `where`, numbered after every doc_id used so far."""
-    first = scalar(
-        con.execute(
-            f"SELECT coalesce(greatest((SELECT max(doc_id) FROM {IX}.documents), (SELECT max(doc_id) FROM {IX}.retired)), 0)"
+    first = int(
+        scalar(
+            con.execute(
+                f"SELECT coalesce(greatest((SELECT max(doc_id) FROM {IX}.documents), "
+                f"(SELECT max(doc_id) FROM {IX}.retired)), 0)"
+            )
         )
     )
-    log("search index: splitting documents into words")
-    _words(con, where, int(first))
-    log("search index: stemming new words")
-    _grow_vocabulary(con)
-    _postings(con, log)
+    log("search index: reading the documents")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_docs AS
+        SELECT CAST({first} + row_number() OVER () AS UINTEGER) AS doc_id, * FROM ({_documents_select(where)})"""
+    )
+    log("search index: words, stopwords and stems")
+    _words(con)
+    _new_terms(con)
+    _postings(con, first, log)
     con.execute(
         f"""CREATE OR REPLACE TABLE {IX}.stats AS
         SELECT count(*)::UBIGINT AS num_docs, coalesce(avg(len), 0)::DOUBLE AS avgdl FROM {IX}.documents"""
@@ -289,50 +299,36 @@ def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None
         con.execute(f"DROP TABLE {temp}")
 
 
-def _words(con: duckdb.DuckDBPyConnection, where: str, first: int) -> None:
-    """`search_docs`: the new documents with each one's word counts (a map, counted within the
-    row: no table-wide aggregate); `search_words`: those counts one row per (document, word)."""
+def _words(con: duckdb.DuckDBPyConnection) -> None:
+    """`search_words`: each word of the new documents, as the extension's `create_fts_index`
+    keeps it: split by its `tokenize`, English stopwords dropped before stemming, Porter stem.
+    Stemming every word measured cheaper than stemming distinct words and joining them back."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE search_docs AS
-        SELECT CAST({first} + row_number() OVER () AS UINTEGER) AS doc_id, nct_id, source, ordinal,
-               list_aggregate(list_filter({IX}.tokenize(text), w -> w <> ''), 'histogram') AS counts
-        FROM ({_documents_select(where)})"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE search_words AS
-        SELECT doc_id, e.key AS word, CAST(e.value AS UINTEGER) AS n
-        FROM (SELECT doc_id, unnest(map_entries(counts)) AS e FROM search_docs)"""
+        f"""CREATE OR REPLACE TEMP TABLE search_words AS
+        SELECT doc_id, stem(w, 'porter') AS term
+        FROM (SELECT doc_id, unnest({IX}.tokenize(text)) AS w FROM search_docs)
+        WHERE w <> '' AND w NOT IN (SELECT sw FROM {IX}.stopwords)"""
     )
 
 
-def _grow_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
-    """Words not seen before get their Porter stem's term id (a new term when the stem is new).
-    Stemming each distinct word once, not each occurrence, halved the build."""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE search_new_words AS
-        SELECT word, stem(word, 'porter') AS term FROM (SELECT DISTINCT word FROM search_words)
-        WHERE word NOT IN (SELECT sw FROM {IX}.stopwords) AND word NOT IN (SELECT word FROM {IX}.vocabulary)"""
-    )
+def _new_terms(con: duckdb.DuckDBPyConnection) -> None:
+    """Terms not seen before get the next term ids."""
     con.execute(
         f"""INSERT INTO {IX}.terms
-        SELECT CAST((SELECT coalesce(max(termid), 0) FROM {IX}.terms) + row_number() OVER (ORDER BY term) AS UINTEGER), term, 0
-        FROM (SELECT DISTINCT term FROM search_new_words WHERE term NOT IN (SELECT term FROM {IX}.terms))"""
+        SELECT CAST((SELECT coalesce(max(termid), 0) FROM {IX}.terms) + row_number() OVER (ORDER BY term) AS UINTEGER),
+               term, 0
+        FROM (SELECT DISTINCT term FROM search_words WHERE term NOT IN (SELECT term FROM {IX}.terms))"""
     )
-    con.execute(
-        f"INSERT INTO {IX}.vocabulary SELECT n.word, t.termid FROM search_new_words AS n JOIN {IX}.terms AS t USING (term)"
-    )
-    con.execute("DROP TABLE search_new_words")
 
 
-def _postings(con: duckdb.DuckDBPyConnection, log: Log) -> None:
-    """tf per (term, document) (two words of one document may share a stem), the documents'
-    lengths in terms, df, and the postings appended sorted by term: a query's terms are a few
-    row groups, found by their min/max."""
+def _postings(con: duckdb.DuckDBPyConnection, first: int, log: Log) -> None:
+    """tf per (term, document), the documents' lengths in terms, df, and the postings appended
+    sorted by term: a query's terms are a few row groups, found by their min/max."""
     log("search index: term frequencies and document lengths")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_hits AS
-        SELECT v.termid, w.doc_id, CAST(sum(w.n) AS UINTEGER) AS tf
-        FROM search_words AS w JOIN {IX}.vocabulary AS v USING (word) GROUP BY v.termid, w.doc_id"""
+        SELECT t.termid, w.doc_id, CAST(count(*) AS UINTEGER) AS tf
+        FROM search_words AS w JOIN {IX}.terms AS t USING (term) GROUP BY t.termid, w.doc_id"""
     )
     con.execute(
         f"""INSERT INTO {IX}.documents
@@ -344,17 +340,12 @@ def _postings(con: duckdb.DuckDBPyConnection, log: Log) -> None:
         FROM (SELECT termid, count(*) AS n FROM search_hits GROUP BY termid) AS added
         WHERE terms.termid = added.termid"""
     )
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS {IX}.postings AS
-        SELECT 0::UINTEGER AS termid, 0::UINTEGER AS doc_id, 0::UINTEGER AS tf, 0::UINTEGER AS len,
-               0::UINTEGER AS trial, ''::VARCHAR AS source, 0::INTEGER AS ordinal WHERE false"""
-    )
     log("search index: postings sorted by term")
     with _ordered(con):
         con.execute(
             f"""INSERT INTO {IX}.postings
             SELECT h.termid, h.doc_id, h.tf, d.len, CAST(substr(d.nct_id, 4) AS UINTEGER), d.source, d.ordinal
-            FROM search_hits AS h JOIN {IX}.documents AS d USING (doc_id)
+            FROM search_hits AS h JOIN (SELECT * FROM {IX}.documents WHERE doc_id > {first}) AS d USING (doc_id)
             ORDER BY h.termid, h.doc_id"""
         )
 

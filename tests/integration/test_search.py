@@ -115,7 +115,7 @@ def _failing(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(con: duckdb.DuckDBPyConnection) -> None:
         raise duckdb.OutOfMemoryException("injected: failed to pin block")
 
-    monkeypatch.setattr(search_module, "_grow_vocabulary", fail)
+    monkeypatch.setattr(search_module, "_new_terms", fail)
 
 
 def test_a_failed_refresh_keeps_the_load_and_the_next_run_catches_up(
