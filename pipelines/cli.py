@@ -126,7 +126,7 @@ def _add_ingest(sub: argparse._SubParsersAction) -> None:
         help="pages per batch, counted as 7.5 KB each (bounds memory; default %(default)s)",
     )
     ingest.add_argument("--quiet", action="store_true", help="print only warnings and the summary")
-    ingest.add_argument("--summary-json", type=Path, help="also write the summary as JSON to this file")
+    ingest.add_argument("--summary-json", type=Path, metavar="FILE", help="also write the summary as JSON to this file")
 
 
 def _add_tools(sub: argparse._SubParsersAction) -> None:
