@@ -92,8 +92,11 @@ NUMBER = re.compile(
     r"|(?P<plain>\d+(?:\.\d+)?|\.\d+))"
 )
 # Where a threshold can start: a comparator or a number.
+# A digit is an anchor only where NUMBER can start (the same look-behinds): the other digits of a
+# number, or of "COVID-19", would each cost a failed read. One-character look-aheads come first:
+# most positions fail them at once.
 ANCHOR = re.compile(
-    r"[<>≤≥0-9]|(?<![A-Za-z])(?=[abefghilmnouy])(?:greater|more|higher|older|less|lower|younger|fewer|no|not|at"
+    r"[<>≤≥]|(?=[0-9])(?<![\w.])(?<![A-Za-z]-)(?<!\d,)[0-9]|(?=[abefghilmnouy])(?<![A-Za-z])(?:greater|more|higher|older|less|lower|younger|fewer|no|not|at"
     r"|up|over|above|under|below|minimum|maximum|min|max|exceeding|in\s+excess|equal)(?![A-Za-z])",
     re.IGNORECASE | re.ASCII,
 )
