@@ -64,8 +64,8 @@ def test_every_table_has_an_asset_with_the_models_columns(shared_warehouse: Path
                 spec = graph.get(key)
                 assert spec.kinds == {kind}, key
                 schema = spec.metadata["dagster/column_schema"]  # the TableSchema as declared
-                assert [(c.name, c.type, c.constraints.nullable) for c in schema.columns] == [
-                    (n, duckdb_type(c.dtype.type), c.nullable) for n, c in columns.items()
+                assert [(c.name, c.type, c.constraints.nullable, c.description) for c in schema.columns] == [
+                    (n, duckdb_type(c.dtype.type), c.nullable, c.description) for n, c in columns.items()
                 ], key
             stored = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
             assert stored == list(columns), name
