@@ -19,6 +19,7 @@ from warehouse.load import LoadResult
 from warehouse.store import WarehouseBusy, writer_lock
 
 JOB_NAME = "ingest"  # pipelines.jobs.ingest_job: runs from here carry its name in the UI
+WAREHOUSE_TAG = "trial_warehouse/warehouse"  # the DuckDB file a command-line run writes
 
 
 class IngestFailed(RuntimeError):
@@ -171,6 +172,17 @@ def ingest_job(resource: WarehouseResource, logger: dg.LoggerDefinition | None) 
     return job_defs.resolve_job_def(JOB_NAME)
 
 
+def _fail_abandoned_runs(instance: dg.DagsterInstance, warehouse_tag: str) -> None:
+    """Mark failed the command-line runs of this warehouse that a killed process left STARTED:
+    called under the warehouse's writer lock, so none of them can still be running, and the UI
+    would otherwise show them in progress for ever (Dagster monitors only runs it launched)."""
+    running = dg.RunsFilter(
+        job_name=JOB_NAME, statuses=[dg.DagsterRunStatus.STARTED], tags={WAREHOUSE_TAG: warehouse_tag}
+    )
+    for run in instance.get_runs(filters=running):
+        instance.report_run_failed(run, "the command-line process ended before the run finished (killed?)")
+
+
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     """One line: the failed step and its own error (the innermost cause: Dagster wraps it),
     without the module path of the exception's class. The log above holds the traceback."""
@@ -194,12 +206,18 @@ def _materialize(
     started = time.perf_counter()
     level = "WARNING" if quiet else "INFO"
     logging.getLogger("dagster").setLevel(level)
+    warehouse_tag = str(resource.warehouse.resolve())
+    _fail_abandoned_runs(instance, warehouse_tag)
     result = ingest_job(resource, logger).execute_in_process(
         instance=instance,
         raise_on_error=False,
         # Dagster uses only the loggers the run config names.
         run_config={"loggers": {"progress": {}} if logger else {"console": {"config": {"log_level": level}}}},
-        tags={"trial_warehouse/launched_by": "command line", "trial_warehouse/source": resource.source_dir},
+        tags={
+            "trial_warehouse/launched_by": "command line",
+            "trial_warehouse/source": resource.source_dir,
+            WAREHOUSE_TAG: warehouse_tag,
+        },
     )
     if not result.success:
         raise IngestFailed(_failure_message(result))

@@ -286,3 +286,34 @@ def test_fetch_lands_the_registry_pages_and_ingest_loads_them(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         loaded = {row[0] for row in con.execute("SELECT nct_id FROM trials").fetchall()}
     assert loaded == {nct_id(s) for s in studies}
+
+
+def test_a_killed_runs_dagster_record_is_failed_by_the_next_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, own_dagster_home: Path
+) -> None:
+    import signal
+    import time
+
+    argv = _ingest_args(tmp_path, source=landing_with_shared(tmp_path / "landing"))
+    command = [sys.executable, "-m", "pipelines", *argv, "--workers", "1", "--batch-size", "20"]
+    proc = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    warehouse_tag = str((tmp_path / "wh" / "trials.duckdb").resolve())
+    started = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED], tags={"trial_warehouse/warehouse": warehouse_tag})
+    with dg.DagsterInstance.from_config(str(own_dagster_home)) as instance:
+        deadline = time.monotonic() + 120
+        while not instance.get_runs(filters=started) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, mid-way
+        proc.wait(timeout=60)
+        (killed,) = instance.get_runs(filters=started)
+
+        code, _, _ = _cli(capsys, *argv)
+        assert code == 0
+        record = instance.get_run_by_id(killed.run_id)
+        assert record is not None and record.status == dg.DagsterRunStatus.FAILURE
+        mine = dg.RunsFilter(tags={"trial_warehouse/warehouse": warehouse_tag})
+        assert [run.status for run in instance.get_runs(filters=mine)] == [
+            dg.DagsterRunStatus.SUCCESS,
+            dg.DagsterRunStatus.FAILURE,
+        ]
