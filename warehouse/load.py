@@ -133,6 +133,7 @@ def load(
         for setting in (f"preserve_insertion_order = {bool(order)}", f"threads = {own_threads}"):
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"SET {setting}")
+    log.info("load: committed; removing raw files no row points to")
     _prune_raw_store(con, raw_root)
     result.seconds = time.perf_counter() - clock
     _refresh_search(con, result, log)

@@ -36,7 +36,7 @@ from warehouse.store import scalar
 
 IX = "search_index"
 # Bumped when the index's tables or documents change: a warehouse with another version is rebuilt.
-VERSION = 3
+VERSION = 5
 # BM25 parameters: the extension's defaults.
 K1 = 1.2
 B = 0.75
@@ -49,6 +49,9 @@ SOURCES: dict[str, str] = {
     "intervention": "SELECT nct_id, intervention_ordinal, concat_ws(': ', name, description) FROM interventions",
     "criterion": "SELECT nct_id, criterion_ordinal, text FROM criteria",
 }
+# Postings keep a document's kind as its position in this list: a small integer stores and sorts
+# cheaper than the name (the sorted postings insert is the build's largest step).
+_KINDS = "[" + ", ".join(f"'{name}'" for name in SOURCES) + "]"
 # NCT IDs are NCT + 8 digits (schemas.core.NCT_PATTERN, validated before the load): postings keep
 # the number, which compresses and compares better than the text.
 _TRIAL = "CAST(substr(nct_id, 4) AS UINTEGER)"
@@ -229,9 +232,10 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(f"CREATE TABLE {IX}.retired (doc_id UINTEGER)")  # replaced documents whose postings remain
     con.execute(f"CREATE TABLE {IX}.stats (num_docs UBIGINT, avgdl DOUBLE)")
+    con.execute(f"CREATE TABLE {IX}.vocabulary (word VARCHAR, termid UINTEGER)")  # each word -> its stem's term
     con.execute(
         f"""CREATE TABLE {IX}.postings (termid UINTEGER, doc_id UINTEGER, tf UINTEGER, len UINTEGER,
-                                        trial UINTEGER, source VARCHAR, ordinal INTEGER)"""
+                                        trial UINTEGER, kind UTINYINT, ordinal INTEGER)"""
     )
 
 
@@ -287,8 +291,9 @@ def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None
         f"""CREATE OR REPLACE TEMP TABLE search_docs AS
         SELECT CAST({first} + row_number() OVER () AS UINTEGER) AS doc_id, * FROM ({_documents_select(where)})"""
     )
-    log("search index: words, stopwords and stems")
+    log("search index: splitting words, dropping stopwords")
     _words(con)
+    log("search index: stemming new words")
     _new_terms(con)
     _postings(con, first, log)
     con.execute(
@@ -300,25 +305,33 @@ def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None
 
 
 def _words(con: duckdb.DuckDBPyConnection) -> None:
-    """`search_words`: each word of the new documents, as the extension's `create_fts_index`
-    keeps it: split by its `tokenize`, English stopwords dropped before stemming, Porter stem.
-    Stemming every word measured cheaper than stemming distinct words and joining them back."""
+    """`search_words`: each word of the new documents as the extension's `create_fts_index`
+    splits it (its `tokenize`), English stopwords dropped; stemmed later, once per distinct word."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_words AS
-        SELECT doc_id, stem(w, 'porter') AS term
-        FROM (SELECT doc_id, unnest({IX}.tokenize(text)) AS w FROM search_docs)
+        SELECT doc_id, w AS word FROM (SELECT doc_id, unnest({IX}.tokenize(text)) AS w FROM search_docs)
         WHERE w <> '' AND w NOT IN (SELECT sw FROM {IX}.stopwords)"""
     )
 
 
 def _new_terms(con: duckdb.DuckDBPyConnection) -> None:
-    """Terms not seen before get the next term ids."""
+    """Words not seen before get their Porter stem's term id (a new term when the stem is new).
+    Stemming each distinct word once and joining it back is cheaper than stemming every word."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_new_words AS
+        SELECT word, stem(word, 'porter') AS term
+        FROM (SELECT DISTINCT word FROM search_words WHERE word NOT IN (SELECT word FROM {IX}.vocabulary))"""
+    )
     con.execute(
         f"""INSERT INTO {IX}.terms
         SELECT CAST((SELECT coalesce(max(termid), 0) FROM {IX}.terms) + row_number() OVER (ORDER BY term) AS UINTEGER),
                term, 0
-        FROM (SELECT DISTINCT term FROM search_words WHERE term NOT IN (SELECT term FROM {IX}.terms))"""
+        FROM (SELECT DISTINCT term FROM search_new_words WHERE term NOT IN (SELECT term FROM {IX}.terms))"""
     )
+    con.execute(
+        f"INSERT INTO {IX}.vocabulary SELECT n.word, t.termid FROM search_new_words AS n JOIN {IX}.terms AS t USING (term)"
+    )
+    con.execute("DROP TABLE search_new_words")
 
 
 def _postings(con: duckdb.DuckDBPyConnection, first: int, log: Log) -> None:
@@ -327,8 +340,8 @@ def _postings(con: duckdb.DuckDBPyConnection, first: int, log: Log) -> None:
     log("search index: term frequencies and document lengths")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_hits AS
-        SELECT t.termid, w.doc_id, CAST(count(*) AS UINTEGER) AS tf
-        FROM search_words AS w JOIN {IX}.terms AS t USING (term) GROUP BY t.termid, w.doc_id"""
+        SELECT v.termid, w.doc_id, CAST(count(*) AS UINTEGER) AS tf
+        FROM search_words AS w JOIN {IX}.vocabulary AS v USING (word) GROUP BY v.termid, w.doc_id"""
     )
     con.execute(
         f"""INSERT INTO {IX}.documents
@@ -344,7 +357,8 @@ def _postings(con: duckdb.DuckDBPyConnection, first: int, log: Log) -> None:
     with _ordered(con):
         con.execute(
             f"""INSERT INTO {IX}.postings
-            SELECT h.termid, h.doc_id, h.tf, d.len, CAST(substr(d.nct_id, 4) AS UINTEGER), d.source, d.ordinal
+            SELECT h.termid, h.doc_id, h.tf, d.len, CAST(substr(d.nct_id, 4) AS UINTEGER),
+                   CAST(list_position({_KINDS}, d.source) AS UTINYINT), d.ordinal
             FROM search_hits AS h JOIN (SELECT * FROM {IX}.documents WHERE doc_id > {first}) AS d USING (doc_id)
             ORDER BY h.termid, h.doc_id"""
         )
@@ -375,7 +389,7 @@ def _scores_sql(term: str) -> str:
             WHERE x.w <> '' AND x.w NOT IN (SELECT sw FROM {IX}.stopwords)
         ),
         st AS (SELECT num_docs, avgdl FROM {IX}.stats)
-        SELECT p.doc_id, {NCT} AS nct_id, any_value(p.source) AS source, any_value(p.ordinal) AS ordinal,
+        SELECT p.doc_id, {NCT} AS nct_id, {_KINDS}[any_value(p.kind)] AS source, any_value(p.ordinal) AS ordinal,
                sum(log(((st.num_docs - q.df + 0.5) / (q.df + 0.5)) + 1)
                    * p.tf * ({K1} + 1) / (p.tf + {K1} * (1 - {B} + {B} * p.len / st.avgdl))) AS score
         FROM {IX}.postings AS p JOIN q USING (termid), st
