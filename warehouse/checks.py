@@ -38,6 +38,13 @@ _RUN_TRIALS = f"""
 TABLES = [m for m in ALL_TABLES if not m.__table__.is_view]
 
 
+class _Log(Protocol):
+    def info(self, msg: str) -> None: ...
+
+
+_QUIET = logging.getLogger(__name__)
+
+
 @dataclass
 class Outcome:
     problems: list[str]
@@ -49,7 +56,7 @@ class Outcome:
         return not self.problems
 
 
-def unique_keys(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
+def unique_keys(con: duckdb.DuckDBPyConnection, scope: Scope, log: _Log = _QUIET) -> Outcome:
     problems = []
     for model in TABLES:
         key = ", ".join(primary_key(model))
@@ -65,7 +72,7 @@ def unique_keys(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
     return Outcome(problems, metadata={"tables": len(TABLES)})
 
 
-def referential_integrity(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
+def referential_integrity(con: duckdb.DuckDBPyConnection, scope: Scope, log: _Log = _QUIET) -> Outcome:
     problems = []
     for model in CORE_TABLES:
         name = model.__table__.name
@@ -82,7 +89,7 @@ def referential_integrity(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outco
     return Outcome(problems)
 
 
-def pandera_rules(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
+def pandera_rules(con: duckdb.DuckDBPyConnection, scope: Scope, log: _Log = _QUIET) -> Outcome:
     problems: list[str] = []
     checked = 0
     latest = con.execute("SELECT max(finished_at) FROM ingest_runs").fetchall()[0][0]
@@ -91,6 +98,7 @@ def pandera_rules(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
     # A run that loaded no trial has no rows to look at (low is NULL).
     for model in CORE_TABLES if low is not None else ():
         name = model.__table__.name
+        log.info(f"check pandera_rules: {name}")
         frame = con.sql(
             f"SELECT * FROM {name} WHERE nct_id BETWEEN $low AND $high AND nct_id IN (SELECT nct_id FROM check_trials)",
             params={"low": low, "high": high},
@@ -111,7 +119,7 @@ def pandera_rules(con: duckdb.DuckDBPyConnection, scope: Scope) -> Outcome:
     return Outcome(problems, rows_checked=checked, metadata={"trials_sampled_at_most": SAMPLE})
 
 
-CheckFn = Callable[[duckdb.DuckDBPyConnection, Scope], Outcome]
+CheckFn = Callable[[duckdb.DuckDBPyConnection, Scope, _Log], Outcome]
 # name -> (rule, description); every run checks all of them, blocking the export on failure.
 CHECKS: dict[str, tuple[CheckFn, str]] = {
     "unique_keys": (
@@ -140,10 +148,6 @@ class Checked:
     not_recorded: str | None  # why the outcome could not be kept in check_results, if so
 
 
-class _Log(Protocol):
-    def info(self, msg: str) -> None: ...
-
-
 def run_checks(
     connect: Callable[[], duckdb.DuckDBPyConnection],
     warehouse: Path,
@@ -153,7 +157,7 @@ def run_checks(
 ) -> dict[str, Checked]:
     """Run the named checks on one read-only connection, then record their outcomes in
     `check_results` with one write, for the next run's scope. Each check says when it starts."""
-    log = log or logging.getLogger(__name__)
+    log = log or _QUIET
     with connect() as con:
         log.info("checks: scoping to the latest run")
         scopes = scopes_for(con, names)
@@ -161,7 +165,7 @@ def run_checks(
         for name in names:
             scope = replace(scopes[name], label=RUN_TRIALS) if name in _ALWAYS_RUN_TRIALS else scopes[name]
             log.info(f"check {name}: {scope.label}")
-            results[name] = (scope, CHECKS[name][0](con, scope))
+            results[name] = (scope, CHECKS[name][0](con, scope, log))
     log.info("checks: recording outcomes in check_results")
     not_recorded = record(
         warehouse,
