@@ -32,7 +32,7 @@ QUERIES = {
         SELECT count(DISTINCT nct_id) FROM criteria WHERE text ILIKE '%pregnan%'""",
     "the same through the search index (BM25 postings)": """
         SELECT count(DISTINCT nct_id) FROM search_documents_scored('pregnant') WHERE source = 'criterion'""",
-    "search: the 20 best criteria lines for a term": "SELECT * FROM search_criteria('pregnant') LIMIT 20",
+    "search: the 20 best criteria lines for a term": "SELECT * FROM search_criteria('pregnant', max_lines := 20)",
     "arms per trial": """
         SELECT n_arms, count(*) FROM (SELECT t.nct_id, count(a.arm_ordinal) AS n_arms FROM trials t
         LEFT JOIN arms a USING (nct_id) GROUP BY t.nct_id) GROUP BY n_arms ORDER BY n_arms""",

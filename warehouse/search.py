@@ -156,8 +156,8 @@ def after_load(con: duckdb.DuckDBPyConnection, log: Log | None = None) -> Refres
 
 def _catch_up(con: duckdb.DuckDBPyConnection, log: Log) -> tuple[str, int]:
     load_fts(con)
-    if not has_search_index(con):
-        log("search index: building (first load, or an index of another version)")
+    if not has_search_index(con) or _mostly_retired(con):
+        log("search index: building (first load, an index of another version, or one a quarter replaced)")
         refresh_search_index(con, log=log)
         return "rebuilt", int(scalar(con.execute("SELECT count(*) FROM trials")))
     waiting = pending_trials(con)
@@ -168,6 +168,15 @@ def _catch_up(con: duckdb.DuckDBPyConnection, log: Log) -> tuple[str, int]:
         _update(con, f"SELECT DISTINCT nct_id FROM {IX}.pending", log)
         con.execute(f"DELETE FROM {IX}.pending")
     return "updated", waiting
+
+
+def _mostly_retired(con: duckdb.DuckDBPyConnection) -> bool:
+    """Replaced documents keep their postings (skipped by every query) until a rebuild: rebuild
+    once they are a quarter of the documents, so the postings do not grow without end."""
+    retired, live = con.execute(
+        f"SELECT (SELECT count(*) FROM {IX}.retired), (SELECT count(*) FROM {IX}.documents)"
+    ).fetchall()[0]
+    return retired > max(live, 1) / 4
 
 
 def refresh_search_index(
@@ -398,35 +407,52 @@ def _scores_sql(term: str) -> str:
     """
 
 
-def _texts_sql() -> str:
-    """(nct_id, source, ordinal, text) of every document, read from the tables themselves."""
-    return _documents_select("true")
+def _texts_sql(nct_ids: str) -> str:
+    """(nct_id, source, ordinal, text) of the documents of the trials `nct_ids` (an IN list or a
+    subquery), read from the tables themselves: a filter on nct_id alone lets each table's scan
+    skip the text of every other trial (with `length(text) > 0` too, it read every text: 3 s)."""
+    parts = [
+        f"SELECT nct_id, '{name}' AS source, CAST(ordinal AS INTEGER) AS ordinal, text "
+        f"FROM ({select}) AS s(nct_id, ordinal, text) WHERE nct_id IN ({nct_ids})"
+        for name, select in SOURCES.items()
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def _ranked_sql(term: str, limit: str) -> str:
+    """Trials by the sum of their documents' BM25 scores, best first, at most `limit`."""
+    return f"""
+        SELECT nct_id, sum(score) AS score, arg_max(source, score) AS matched_in, arg_max(ordinal, score) AS ordinal
+        FROM ({_scores_sql(term)}) GROUP BY nct_id
+        ORDER BY score DESC, nct_id LIMIT {limit}"""
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """`search_documents_scored(term)`, `search_criteria(term)` and `search_trials(term)` as table
-    macros in the warehouse, so the SQL shell has them (with the extension loaded, for `stem`)."""
+    """`search_documents_scored(term)`, `search_criteria(term, max_lines)` and
+    `search_trials(term, max_results)` as table macros in the warehouse, so the SQL shell has them
+    (with the extension loaded, for `stem`). The limits apply before the texts are read: reading
+    the text of every match of a common term took seconds."""
     con.execute(
         f"""CREATE OR REPLACE MACRO search_documents_scored(term) AS TABLE
         SELECT nct_id, source, ordinal, score FROM ({_scores_sql("term")})"""
     )
     con.execute(
-        """CREATE OR REPLACE MACRO search_criteria(term) AS TABLE
+        """CREATE OR REPLACE MACRO search_criteria(term, max_lines := NULL) AS TABLE
+        WITH d AS (
+            SELECT * FROM search_documents_scored(term) WHERE source = 'criterion'
+            ORDER BY score DESC, nct_id, ordinal LIMIT max_lines
+        )
         SELECT d.nct_id, d.ordinal AS criterion_ordinal, d.score, c.text
-        FROM search_documents_scored(term) AS d
-        JOIN criteria AS c ON c.nct_id = d.nct_id AND c.criterion_ordinal = d.ordinal
-        WHERE d.source = 'criterion'
+        FROM d JOIN criteria AS c ON c.nct_id = d.nct_id AND c.criterion_ordinal = d.ordinal
         ORDER BY d.score DESC, d.nct_id, d.ordinal"""
     )
     con.execute(
-        f"""CREATE OR REPLACE MACRO search_trials(term) AS TABLE
-        WITH ranked AS (
-            SELECT nct_id, sum(score) AS score, arg_max(source, score) AS matched_in, arg_max(ordinal, score) AS ordinal
-            FROM search_documents_scored(term) GROUP BY nct_id
-        )
+        f"""CREATE OR REPLACE MACRO search_trials(term, max_results := 100) AS TABLE
+        WITH ranked AS ({_ranked_sql("term", "max_results")})
         SELECT r.nct_id, r.score, t.title, r.matched_in, x.text AS matching_text
         FROM ranked AS r JOIN trials AS t USING (nct_id)
-        JOIN ({_texts_sql()}) AS x ON x.nct_id = r.nct_id AND x.source = r.matched_in AND x.ordinal = r.ordinal
+        JOIN ({_texts_sql("SELECT nct_id FROM ranked")}) AS x
+          ON x.nct_id = r.nct_id AND x.source = r.matched_in AND x.ordinal = r.ordinal
         ORDER BY r.score DESC, r.nct_id"""
     )
 
@@ -441,19 +467,13 @@ class Hit:
 
 
 def search(con: duckdb.DuckDBPyConnection, term: str, limit: int = 20) -> list[Hit]:
-    """Trials ranked by BM25 for `term`, best first, with their best-matching text. The limit is
-    applied before the texts are read, so a common term costs no more than a rare one."""
+    """Trials ranked by BM25 for `term`, best first, with their best-matching text. The ranking
+    comes first; only the `limit` trials found have their texts read, by a list of their IDs."""
     load_fts(con)
-    rows = con.execute(
-        f"""WITH ranked AS (
-            SELECT nct_id, sum(score) AS score, arg_max(source, score) AS matched_in, arg_max(ordinal, score) AS ordinal
-            FROM ({_scores_sql("$term")}) GROUP BY nct_id
-            ORDER BY score DESC, nct_id LIMIT $limit
-        )
-        SELECT r.nct_id, r.score, t.title, r.matched_in, x.text
-        FROM ranked AS r JOIN trials AS t USING (nct_id)
-        JOIN ({_texts_sql()}) AS x ON x.nct_id = r.nct_id AND x.source = r.matched_in AND x.ordinal = r.ordinal
-        ORDER BY r.score DESC, r.nct_id""",
-        {"term": term, "limit": limit},
-    ).fetchall()
-    return [Hit(*row) for row in rows]
+    ranked = con.execute(_ranked_sql("$term", "$limit"), {"term": term, "limit": limit}).fetchall()
+    if not ranked:
+        return []
+    ids = ", ".join(f"'{nct_id}'" for nct_id, *_ in ranked)  # NCT + 8 digits, made by the query (NCT)
+    texts = {(n, s, o): text for n, s, o, text in con.execute(_texts_sql(ids)).fetchall()}
+    titles = dict(con.execute(f"SELECT nct_id, title FROM trials WHERE nct_id IN ({ids})").fetchall())
+    return [Hit(n, score, titles[n], kind, texts[(n, kind, o)]) for n, score, kind, o in ranked]
