@@ -510,8 +510,8 @@ def _starts_a_member(raw: BinaryIO, infos: list[zipfile.ZipInfo]) -> bool:
 class _CentralRange(io.RawIOBase):
     """A zip's bytes up to the end of a range of its central directory's entries, then an end
     record that lists only that range: `zipfile` then parses those entries alone and reads
-    their members from the real file. At 580,000 members the whole directory took about 5 s
-    to parse, for every batch of a bulk zip (bench/RESULTS.md, "Formats (issue 16)")."""
+    their members from the real file. Parsing the whole directory for every batch of a bulk
+    zip cost members x batches (bench/RESULTS.md, "Formats (issue 16)")."""
 
     def __init__(self, raw: BinaryIO, cd_from: int, cd_to: int, entries: int) -> None:
         self._raw, self._end, self._pos = raw, cd_to, 0
