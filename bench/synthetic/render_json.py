@@ -263,8 +263,8 @@ def _reference(rng: random.Random) -> dict[str, Any]:
 
 def _results(rng: random.Random) -> dict[str, Any]:
     """A results section of the registry's shape (groups, measures, their values per group):
-    never read by the warehouse, but parsed with the study, so its size counts. The real ones
-    average 67 KB in the shared records that have results."""
+    never read by the warehouse, but parsed with the study, so its size counts (sized against
+    the shared records: bench/RESULTS.md, "Formats (issue 16)")."""
     groups = [{"id": f"OG{k:03d}", "title": " ".join(rng.choices(GENERAL, k=3)).title(),
                "description": " ".join(rng.choices(GENERAL, k=rng.randint(10, 40)))}
               for k in range(rng.randint(1, 4))]  # fmt: skip
