@@ -172,6 +172,7 @@ def run_checks(
         [(name, scope, out.passed, out.problems, out.rows_checked) for name, (scope, out) in results.items()],
         wait_seconds,
     )
+    log.info("checks: done" + (f" (outcomes not recorded: {not_recorded})" if not_recorded else ""))
     return {name: Checked(scope, out, not_recorded) for name, (scope, out) in results.items()}
 
 

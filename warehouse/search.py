@@ -167,6 +167,7 @@ def _catch_up(con: duckdb.DuckDBPyConnection, log: Log) -> tuple[str, int]:
     with _transaction(con):
         _update(con, f"SELECT DISTINCT nct_id FROM {IX}.pending", log)
         con.execute(f"DELETE FROM {IX}.pending")
+        log("search index: commit")
     return "updated", waiting
 
 
@@ -196,6 +197,7 @@ def refresh_search_index(
         return
     with _transaction(con):
         _rebuild(con, log)
+        log("search index: commit")
 
 
 @contextlib.contextmanager
