@@ -191,7 +191,7 @@ def main(count: int, workdir: Path, results: Path) -> int:
 
 def _stage_line(run: dict) -> str:
     # The search index refresh follows the load's commit; the load's seconds leave it out.
-    stages = {"search index": run["load"].get("search_seconds", 0.0), **run["stage_seconds"]}
+    stages = {"search index": (run.get("load") or {}).get("search_seconds", 0.0), **run["stage_seconds"]}
     return ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
 
 
