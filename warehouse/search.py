@@ -288,7 +288,9 @@ def _retire(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None:
-    """Index the documents of the trials matching `where`, numbered after every doc_id used so far."""
+    """Index the documents of the trials matching `where`, numbered after every doc_id used so far.
+    Each distinct text is split, stemmed and counted once (criteria lines and conditions repeat
+    across trials); its term frequencies and length are every document's with that text."""
     first = int(
         scalar(
             con.execute(
@@ -302,25 +304,41 @@ def _add_documents(con: duckdb.DuckDBPyConnection, where: str, log: Log) -> None
         f"""CREATE OR REPLACE TEMP TABLE search_docs AS
         SELECT CAST({first} + row_number() OVER () AS UINTEGER) AS doc_id, * FROM ({_documents_select(where)})"""
     )
+    log("search index: distinct texts")
+    _texts(con)
     log("search index: splitting words, dropping stopwords")
     _words(con)
     log("search index: stemming new words")
     _new_terms(con)
-    _postings(con, first, log)
+    _postings(con, log)
     con.execute(
         f"""CREATE OR REPLACE TABLE {IX}.stats AS
         SELECT count(*)::UBIGINT AS num_docs, coalesce(avg(len), 0)::DOUBLE AS avgdl FROM {IX}.documents"""
     )
-    for temp in ("search_docs", "search_words", "search_hits"):
+    for temp in ("search_docs", "search_texts", "search_doc_texts", "search_words", "search_hits", "search_lengths"):
         con.execute(f"DROP TABLE {temp}")
 
 
+def _texts(con: duckdb.DuckDBPyConnection) -> None:
+    """`search_texts`: each distinct text of the new documents once, numbered; `search_doc_texts`:
+    each document's text number (grouping by the text beats joining the texts back on it)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE search_texts AS
+        SELECT CAST(row_number() OVER () AS UINTEGER) AS text_id, text, docs
+        FROM (SELECT text, list(doc_id) AS docs FROM search_docs GROUP BY text)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE search_doc_texts AS
+        SELECT unnest(docs) AS doc_id, text_id FROM search_texts"""
+    )
+
+
 def _words(con: duckdb.DuckDBPyConnection) -> None:
-    """`search_words`: each word of the new documents as the extension's `create_fts_index`
+    """`search_words`: each word of the new texts as the extension's `create_fts_index`
     splits it (its `tokenize`), English stopwords dropped; stemmed later, once per distinct word."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_words AS
-        SELECT doc_id, w AS word FROM (SELECT doc_id, unnest({IX}.tokenize(text)) AS w FROM search_docs)
+        SELECT text_id, w AS word FROM (SELECT text_id, unnest({IX}.tokenize(text)) AS w FROM search_texts)
         WHERE w <> '' AND w NOT IN (SELECT sw FROM {IX}.stopwords)"""
     )
 
@@ -345,33 +363,41 @@ def _new_terms(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE search_new_words")
 
 
-def _postings(con: duckdb.DuckDBPyConnection, first: int, log: Log) -> None:
-    """tf per (term, document), the documents' lengths in terms, df, and the postings appended
-    sorted by term: a query's terms are a few row groups, found by their min/max."""
-    log("search index: term frequencies and document lengths")
+def _postings(con: duckdb.DuckDBPyConnection, log: Log) -> None:
+    """tf per (term, text), the texts' lengths in terms, df (documents, not texts), and the
+    postings appended per document, sorted by term: a query's terms are a few row groups."""
+    log("search index: term frequencies and text lengths")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE search_hits AS
-        SELECT v.termid, w.doc_id, CAST(count(*) AS UINTEGER) AS tf
-        FROM search_words AS w JOIN {IX}.vocabulary AS v USING (word) GROUP BY v.termid, w.doc_id"""
+        SELECT v.termid, w.text_id, CAST(count(*) AS UINTEGER) AS tf
+        FROM search_words AS w JOIN {IX}.vocabulary AS v USING (word) GROUP BY v.termid, w.text_id"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE search_lengths AS
+        SELECT t.text_id, CAST(coalesce(l.len, 0) AS UINTEGER) AS len, CAST(len(t.docs) AS UINTEGER) AS ndocs
+        FROM search_texts AS t LEFT JOIN (SELECT text_id, sum(tf) AS len FROM search_hits GROUP BY text_id) AS l
+        USING (text_id)"""
     )
     con.execute(
         f"""INSERT INTO {IX}.documents
-        SELECT d.doc_id, d.nct_id, d.source, d.ordinal, CAST(coalesce(l.len, 0) AS UINTEGER)
-        FROM search_docs AS d LEFT JOIN (SELECT doc_id, sum(tf) AS len FROM search_hits GROUP BY doc_id) AS l USING (doc_id)"""
+        SELECT d.doc_id, d.nct_id, d.source, d.ordinal, l.len
+        FROM search_docs AS d JOIN search_doc_texts AS x USING (doc_id) JOIN search_lengths AS l USING (text_id)"""
     )
     con.execute(
         f"""UPDATE {IX}.terms SET df = terms.df + added.n
-        FROM (SELECT termid, count(*) AS n FROM search_hits GROUP BY termid) AS added
+        FROM (SELECT h.termid, sum(l.ndocs) AS n FROM search_hits AS h JOIN search_lengths AS l USING (text_id)
+              GROUP BY h.termid) AS added
         WHERE terms.termid = added.termid"""
     )
     log("search index: postings sorted by term")
     with _ordered(con):
         con.execute(
             f"""INSERT INTO {IX}.postings
-            SELECT h.termid, h.doc_id, h.tf, d.len, CAST(substr(d.nct_id, 4) AS UINTEGER),
+            SELECT h.termid, x.doc_id, h.tf, l.len, CAST(substr(d.nct_id, 4) AS UINTEGER),
                    CAST(list_position({_KINDS}, d.source) AS UTINYINT), d.ordinal
-            FROM search_hits AS h JOIN (SELECT * FROM {IX}.documents WHERE doc_id > {first}) AS d USING (doc_id)
-            ORDER BY h.termid, h.doc_id"""
+            FROM search_hits AS h JOIN search_lengths AS l USING (text_id)
+            JOIN search_doc_texts AS x USING (text_id) JOIN search_docs AS d USING (doc_id)
+            ORDER BY h.termid, x.doc_id"""
         )
 
 
