@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from formats import FORMATS, format_for, streams
-from formats.ctgov_json import FORMAT
+from formats.ctgov_json import FORMAT, _fast_study, study_record
 from ingest.tables import build_tables
 from recordpage import parse_page
 from recordpage.model import Record, RecordError
@@ -198,6 +198,35 @@ def test_bad_input_is_a_record_error_with_a_reason(text: str, reason: str) -> No
     with pytest.raises(RecordError, match=reason):
         for _, unit in FORMAT.units(text):
             FORMAT.parse(unit)
+
+
+def test_fast_decode_reads_what_json_loads_reads(paths: list[Path], json_records: list[Record]) -> None:
+    """The msgspec decode that skips the parts no table keeps gives every record exactly as
+    json.loads of the whole study does, on every real record (all take the fast path)."""
+    for path, record in zip(paths, json_records, strict=True):
+        text = path.read_text(encoding="utf-8")
+        assert _fast_study(text) is not None, path.name
+        assert record == study_record(json.loads(text)), path.name
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [
+        (', "derivedSection": ["x"]}', "unexpected JSON type"),
+        (', "derivedSection": {"conditionBrowseModule": ["x"]}}', "unexpected JSON type"),
+        (', "hasResults": NaN}', None),  # json.loads reads NaN, msgspec does not
+    ],
+)
+def test_fast_decode_falls_back_to_json_loads(tail: str, reason: str | None) -> None:
+    """A study msgspec will not decode to the expected shape goes through json.loads: the
+    same reason as before for a wrong shape, the same record for what json.loads accepts."""
+    text = '{"protocolSection": {"identificationModule": {"nctId": "NCT00000410", "briefTitle": "x"}}' + tail
+    assert _fast_study(text) is None
+    if reason is None:
+        assert FORMAT.parse(text) == study_record(json.loads(text))
+    else:
+        with pytest.raises(RecordError, match=reason):
+            FORMAT.parse(text)
 
 
 def test_a_study_with_a_bad_date_names_the_field() -> None:
